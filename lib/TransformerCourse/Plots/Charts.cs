@@ -1,0 +1,123 @@
+using System.Net;
+using TorchSharp;
+using XPlot.Plotly;
+using static TorchSharp.torch;
+
+namespace TransformerCourse.Plots;
+
+/// <summary>One line or bar series: a name and its points.</summary>
+public sealed record Series(string Name, double[] X, double[] Y);
+
+/// <summary>The course's charts, built with XPlot.Plotly and wrapped in a <see cref="Figure"/>.</summary>
+public static class Charts
+{
+    /// <summary>
+    /// Attention weights (L_q, L_k) with the key tokens along x and the query tokens along y (first query
+    /// on top). Hovering a cell shows both tokens and the weight.
+    /// </summary>
+    public static Figure Heatmap(Tensor weights, IReadOnlyList<string> keyTokens, IReadOnlyList<string> queryTokens,
+        string title = "Attention weights", int size = 420, string xTitle = "key", string yTitle = "query")
+    {
+        var chart = HeatmapChart(weights, keyTokens, queryTokens, title, size, xTitle, yTitle);
+        return new Figure(title, chart.GetInlineHtml(), "heatmap");
+    }
+
+    /// <summary>Several heatmaps side by side (heads, layers or training steps).</summary>
+    public static Figure HeatmapGrid(IReadOnlyList<(string Title, Tensor Weights)> panels, IReadOnlyList<string> keyTokens,
+        IReadOnlyList<string> queryTokens, string title, int panelSize = 300, string xTitle = "key", string yTitle = "query")
+    {
+        if (panels.Count == 0) throw new ArgumentException("panels must contain at least one heatmap.", nameof(panels));
+        var html = string.Concat(panels.Select(p => HeatmapChart(p.Weights, keyTokens, queryTokens, p.Title, panelSize, xTitle, yTitle).GetInlineHtml()));
+        return new Figure(title, $"<div><b>{WebUtility.HtmlEncode(title)}</b></div><div style=\"display:flex;flex-wrap:wrap;gap:4px\">{html}</div>", "heatmap");
+    }
+
+    public static Figure Lines(string title, string xTitle, string yTitle, IEnumerable<Series> series,
+        bool logX = false, bool logY = false, int width = 720, int height = 420)
+    {
+        var traces = series.Select(s => new Scatter { x = s.X, y = s.Y, name = s.Name, mode = "lines+markers" }).ToList();
+        if (traces.Count == 0) throw new ArgumentException("series must contain at least one line.", nameof(series));
+        var layout = new Layout.Layout
+        {
+            title = title,
+            width = width,
+            height = height,
+            xaxis = new Xaxis { title = xTitle, type = logX ? "log" : "linear" },
+            yaxis = new Yaxis { title = yTitle, type = logY ? "log" : "linear" },
+        };
+        var chart = Chart.Plot(traces, layout);
+        chart.WithWidth(width);
+        chart.WithHeight(height);
+        return new Figure(title, chart.GetInlineHtml(), "line");
+    }
+
+    public static Figure Bars(string title, string yTitle, IReadOnlyList<string> categories, IEnumerable<(string Name, double[] Values)> series,
+        bool logY = false, int width = 720, int height = 420)
+    {
+        var traces = series.Select(s =>
+        {
+            if (s.Values.Length != categories.Count)
+                throw new ArgumentException($"Series '{s.Name}' has {s.Values.Length} values for {categories.Count} categories.", nameof(series));
+            return new Bar { x = categories.ToArray(), y = s.Values, name = s.Name };
+        }).ToList();
+        var layout = new Layout.Layout
+        {
+            title = title,
+            width = width,
+            height = height,
+            barmode = "group",
+            yaxis = new Yaxis { title = yTitle, type = logY ? "log" : "linear" },
+        };
+        var chart = Chart.Plot(traces, layout);
+        chart.WithWidth(width);
+        chart.WithHeight(height);
+        return new Figure(title, chart.GetInlineHtml(), "bar");
+    }
+
+    static PlotlyChart HeatmapChart(Tensor weights, IReadOnlyList<string> keyTokens, IReadOnlyList<string> queryTokens,
+        string title, int size, string xTitle, string yTitle)
+    {
+        var z = ToRows(weights, nameof(weights));
+        if (z.Length != queryTokens.Count || z[0].Length != keyTokens.Count)
+            throw new ArgumentException(
+                $"weights is {z.Length}×{z[0].Length} but there are {queryTokens.Count} query tokens and {keyTokens.Count} key tokens.", nameof(weights));
+        var hover = z.Select((row, i) => row.Select((w, j) =>
+            $"query {i}: {WebUtility.HtmlEncode(queryTokens[i])}<br>key {j}: {WebUtility.HtmlEncode(keyTokens[j])}<br>weight {w:0.000}").ToArray()).ToArray();
+        var heat = new Heatmap
+        {
+            z = z,
+            x = Enumerable.Range(0, keyTokens.Count).ToArray(),
+            y = Enumerable.Range(0, queryTokens.Count).ToArray(),
+            text = hover,
+            hoverinfo = "text",
+            colorscale = "Blues",
+            reversescale = false,
+            zmin = 0,
+        };
+        // Numeric axes with token tick labels: repeated tokens ("the" twice) stay separate rows.
+        var layout = new Layout.Layout
+        {
+            title = title,
+            width = size,
+            height = size,
+            margin = new Margin { l = 70, r = 10, t = 40, b = 70 },
+            xaxis = new Xaxis { title = xTitle, tickvals = Enumerable.Range(0, keyTokens.Count).ToArray(), ticktext = keyTokens.ToArray(), tickangle = -45 },
+            yaxis = new Yaxis { title = yTitle, tickvals = Enumerable.Range(0, queryTokens.Count).ToArray(), ticktext = queryTokens.ToArray(), autorange = "reversed" },
+        };
+        var chart = Chart.Plot(heat, layout);
+        chart.WithWidth(size);
+        chart.WithHeight(size);
+        return chart;
+    }
+
+    /// <summary>A 2-D tensor (or a higher one with leading ones) as rows of doubles.</summary>
+    public static double[][] ToRows(Tensor matrix, string name = "matrix")
+    {
+        using var m = matrix.detach().squeeze().to_type(ScalarType.Float64).cpu();
+        using var two = m.dim() == 1 ? m.unsqueeze(0) : m.alias();
+        if (two.dim() != 2)
+            throw new ArgumentException($"{name} must be a matrix (L_q, L_k) but has shape {Guard.Shape(matrix)}.", name);
+        var flat = two.contiguous().data<double>().ToArray();
+        int cols = (int)two.shape[1];
+        return Enumerable.Range(0, (int)two.shape[0]).Select(r => flat[(r * cols)..((r + 1) * cols)]).ToArray();
+    }
+}

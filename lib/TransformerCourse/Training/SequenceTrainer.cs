@@ -1,0 +1,45 @@
+using TorchSharp;
+using TransformerCourse.Data;
+using static TorchSharp.torch;
+
+namespace TransformerCourse.Training;
+
+/// <summary>A plain Adam loop for the small sequence tasks of Section 1.</summary>
+public static class SequenceTrainer
+{
+    /// <summary>Trains with cross-entropy over every target position; returns the loss at each step.</summary>
+    /// <param name="onStep">Called after each step with (step, loss), e.g. to take attention snapshots.</param>
+    public static List<double> Fit(nn.Module<Tensor, Tensor> model, ISequenceTask task, int steps, int batchSize,
+        double learningRate = 3e-3, Action<int, double>? onStep = null)
+    {
+        Guard.Positive(steps, nameof(steps));
+        Guard.Positive(learningRate, nameof(learningRate));
+        var optimizer = optim.Adam(model.parameters(), learningRate);
+        var losses = new List<double>(steps);
+        model.train();
+        for (int step = 1; step <= steps; step++)
+        {
+            using var scope = NewDisposeScope();
+            using var batch = task.Sample(batchSize);
+            var logits = model.forward(batch.Source);
+            var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), batch.Target.reshape(-1));
+            optimizer.zero_grad();
+            loss.backward();
+            optimizer.step();
+            losses.Add(loss.item<float>());
+            onStep?.Invoke(step, losses[^1]);
+        }
+        model.eval();
+        return losses;
+    }
+
+    /// <summary>Fraction of fresh examples whose whole target sequence is predicted exactly.</summary>
+    public static double ExactMatch(nn.Module<Tensor, Tensor> model, ISequenceTask task, int examples = 512)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        using var batch = task.Sample(examples);
+        var predicted = model.forward(batch.Source).argmax(-1);
+        return predicted.eq(batch.Target).all(1).to_type(ScalarType.Float64).mean().item<double>();
+    }
+}

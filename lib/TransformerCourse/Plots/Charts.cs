@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 
 namespace TransformerCourse.Plots;
 
-/// <summary>One line or bar series: a name and its points.</summary>
-public sealed record Series(string Name, double[] X, double[] Y);
+/// <summary>One line or bar series: a name and its points. <paramref name="Mode"/> is Plotly's trace mode
+/// ("lines+markers", "lines" or "markers" for a scatter of raw data).</summary>
+public sealed record Series(string Name, double[] X, double[] Y, string Mode = "lines+markers");
 
 /// <summary>The course's charts, built with XPlot.Plotly and wrapped in a <see cref="Figure"/>.</summary>
 public static class Charts
@@ -34,7 +35,7 @@ public static class Charts
     public static Figure Lines(string title, string xTitle, string yTitle, IEnumerable<Series> series,
         bool logX = false, bool logY = false, int width = 720, int height = 420)
     {
-        var traces = series.Select(s => new Scatter { x = s.X, y = s.Y, name = s.Name, mode = "lines+markers" }).ToList();
+        var traces = series.Select(s => new Scatter { x = s.X, y = s.Y, name = s.Name, mode = s.Mode }).ToList();
         if (traces.Count == 0) throw new ArgumentException("series must contain at least one line.", nameof(series));
         var layout = new Layout.Layout
         {

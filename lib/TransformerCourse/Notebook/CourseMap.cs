@@ -61,6 +61,21 @@ public static class CourseMap
     public static string LinkFrom(Lesson from, Lesson to) =>
         from.Folder == to.Folder ? $"{to.Number:00}-{to.Slug}.ipynb" : $"../{to.Folder}/{to.Number:00}-{to.Slug}.ipynb";
 
+    /// <summary>The map as an HTML table with links, marking lessons whose notebook exists under <paramref name="repositoryRoot"/>.</summary>
+    public static string ToHtml(string repositoryRoot, Lesson? from = null)
+    {
+        var rows = Lessons.Select(l =>
+        {
+            var exists = File.Exists(Path.Combine(repositoryRoot, l.RelativePath));
+            var link = from is null ? l.RelativePath : LinkFrom(from, l);
+            var title = System.Net.WebUtility.HtmlEncode(l.Title);
+            return $"<tr><td>{l.Number}</td><td>{l.Section}. {System.Net.WebUtility.HtmlEncode(Sections[l.Section - 1])}</td>" +
+                   $"<td><a href=\"{link}\">{title}</a></td><td>{(exists ? "ready" : "coming")}</td></tr>";
+        });
+        return "<table class=\"course-table\"><thead><tr><th>#</th><th>Section</th><th>Lesson</th><th>Notebook</th></tr></thead><tbody>" +
+               string.Concat(rows) + "</tbody></table>";
+    }
+
     static List<Lesson> Build(params (int Section, string Title, string Slug)[] rows) =>
         rows.Select((r, i) => new Lesson(i + 1, r.Section, r.Title, Folders[r.Section - 1], r.Slug)).ToList();
 }

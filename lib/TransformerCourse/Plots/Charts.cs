@@ -91,7 +91,7 @@ public static class Charts
             text = hover,
             hoverinfo = "text",
             colorscale = "Blues",
-            reversescale = false,
+            reversescale = true, // plotly's "Blues" runs dark→light; we want light = low weight
             zmin = 0,
         };
         // Numeric axes with token tick labels: repeated tokens ("the" twice) stay separate rows.
@@ -100,7 +100,7 @@ public static class Charts
             title = title,
             width = size,
             height = size,
-            margin = new Margin { l = 70, r = 10, t = 40, b = 70 },
+            margin = new Margin { l = 70, r = 10, t = 60, b = 70 },
             xaxis = new Xaxis { title = xTitle, tickvals = Enumerable.Range(0, keyTokens.Count).ToArray(), ticktext = keyTokens.ToArray(), tickangle = -45 },
             yaxis = new Yaxis { title = yTitle, tickvals = Enumerable.Range(0, queryTokens.Count).ToArray(), ticktext = queryTokens.ToArray(), autorange = "reversed" },
         };

@@ -44,13 +44,16 @@ public static class ScaledDotProductAttention
                 allowed = mask.isfinite();
             }
         }
-        var weights = scores.softmax(-1);
+        Tensor? rowHasKey = null;
         if (allowed is not null)
         {
-            // Rows with no allowed key: softmax gave NaN; make them zero.
-            var rowHasKey = allowed.expand(scores.shape).any(-1, keepdim: true);
-            weights = weights.where(rowHasKey, 0.0);
+            // A row with no allowed key is softmax over all −∞ = 0/0 = NaN, in the forward pass and in the
+            // gradient. Give such rows finite scores before the softmax, then zero their weights after it.
+            rowHasKey = allowed.expand(scores.shape).any(-1, keepdim: true);
+            scores = scores.where(rowHasKey, 0.0);
         }
+        var weights = scores.softmax(-1);
+        if (rowHasKey is not null) weights = weights.where(rowHasKey, 0.0);
         var output = weights.matmul(value);
         return new AttentionResult(output.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
     }

@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using TorchSharp;
+using TorchSharp.Modules;
+using TransformerCourse.Data;
+using TransformerCourse.Gpt;
+using static TorchSharp.torch;
+
+namespace TransformerCourse.Training;
+
+/// <summary>Raised when the loss stops being a finite number; the last good checkpoint is kept.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);
+
+/// <summary>
+/// Trains the capstone GPT: AdamW with decoupled weight decay on matrices only (Loshchilov and Hutter,
+/// 2019), warm-up + cosine learning rate, gradient clipping, periodic evaluation on fixed batches,
+/// atomic checkpoints with everything needed to resume bit-for-bit on the CPU.
+/// </summary>
+public sealed class GptTrainer : IDisposable
+{
+    public const string CheckpointFile = "ckpt.bin";
+
+    private readonly TokenCorpus corpus;
+    private readonly WarmupCosineSchedule schedule;
+    private readonly string? outputFolder;
+    private readonly long nonEmbeddingParameters;
+
+    /// <param name="outputFolder">Where checkpoints and CSVs go; null keeps everything in memory.</param>
+    /// <param name="resume">Continue from the checkpoint in <paramref name="outputFolder"/>.</param>
+    public GptTrainer(TrainingRecipe recipe, CharTokenizer tokenizer, TokenCorpus corpus, Device device, string? outputFolder = null, bool resume = false)
+    {
+        Recipe = recipe;
+        Tokenizer = tokenizer;
+        this.corpus = corpus;
+        Device = device;
+        this.outputFolder = outputFolder;
+        schedule = new WarmupCosineSchedule(recipe.LearningRate, recipe.MinLearningRate, recipe.WarmupSteps, recipe.Steps);
+
+        manual_seed(recipe.Seed);
+        Model = new GptModel(recipe.ModelConfig(tokenizer.VocabSize));
+        Model.to(device);
+        nonEmbeddingParameters = Model.ParameterCount - (long)recipe.ContextLength * recipe.Width;
+        var decay = Model.parameters().Where(p => p.dim() >= 2).ToList();
+        var noDecay = Model.parameters().Where(p => p.dim() < 2).ToList();
+        Optimizer = optim.AdamW(
+            [
+                new AdamW.ParamGroup(decay, new AdamW.Options { weight_decay = recipe.WeightDecay }),
+                new AdamW.ParamGroup(noDecay, new AdamW.Options { weight_decay = 0.0 }),
+            ],
+            recipe.LearningRate, recipe.Beta1, recipe.Beta2, 1e-8, recipe.WeightDecay);
+        BatchGenerator = new Generator((ulong)recipe.Seed);
+
+        if (resume)
+        {
+            if (outputFolder is null) throw new ArgumentException("resume needs an output folder that holds a checkpoint.", nameof(resume));
+            var path = Path.Combine(outputFolder, CheckpointFile);
+            var info = Checkpoint.Load(path, Model, Optimizer, BatchGenerator);
+            if (info.Alphabet != new string(tokenizer.Symbols.ToArray()))
+                throw new ArgumentException($"The checkpoint in '{outputFolder}' was trained with a different alphabet.", nameof(tokenizer));
+            Step = info.Step;
+            Metrics = TrainingMetrics.ReadCsv(outputFolder, Step);
+        }
+    }
+
+    public TrainingRecipe Recipe { get; }
+    public CharTokenizer Tokenizer { get; }
+    public Device Device { get; }
+    public GptModel Model { get; }
+    public AdamW Optimizer { get; }
+    public Generator BatchGenerator { get; }
+    public TrainingMetrics Metrics { get; } = new();
+
+    /// <summary>Steps completed so far.</summary>
+    public int Step { get; private set; }
+
+    /// <summary>Training FLOPs in one step (see <see cref="FlopCounter"/>).</summary>
+    public double FlopsPerStep => FlopCounter.PerStep(Model.Config, nonEmbeddingParameters, Recipe.BatchSize);
+
+    public event Action<StepRecord>? StepCompleted;
+    public event Action<EvalRecord>? Evaluated;
+
+    /// <summary>Trains until the recipe's last step, or until <paramref name="stopAfterStep"/>.</summary>
+    public void Run(int? stopAfterStep = null)
+    {
+        int end = Math.Min(Recipe.Steps, stopAfterStep ?? Recipe.Steps);
+        while (Step < end)
+        {
+            TrainStep();
+            if (Step % Recipe.EvalInterval == 0 || Step == Recipe.Steps) EvaluateAndSave();
+        }
+        if (Step == end && Step % Recipe.EvalInterval != 0 && Step != Recipe.Steps) EvaluateAndSave();
+    }
+
+    /// <summary>One optimisation step; returns its loss.</summary>
+    public double TrainStep()
+    {
+        var watch = Stopwatch.StartNew();
+        double lr = schedule.At(Step);
+        foreach (var group in Optimizer.ParamGroups) group.LearningRate = lr;
+        Model.train();
+        double loss;
+        using (var scope = NewDisposeScope())
+        {
+            var (x, y) = corpus.Batch(false, Recipe.BatchSize, Recipe.ContextLength, BatchGenerator, Device);
+            var lossTensor = Model.Loss(x, y);
+            Optimizer.zero_grad();
+            lossTensor.backward();
+            nn.utils.clip_grad_norm_(Model.parameters(), Recipe.GradientClip);
+            Optimizer.step();
+            loss = lossTensor.item<float>();
+        }
+        if (!double.IsFinite(loss))
+            throw new TrainingDivergedException(
+                $"The loss became {loss} at step {Step + 1} (learning rate {lr:G3}). Training stopped; the last good checkpoint " +
+                $"{(outputFolder is null ? "(none: no output folder)" : $"in '{outputFolder}'")} was kept. Try a lower learning rate or stronger clipping.");
+        Step++;
+        var ms = watch.Elapsed.TotalMilliseconds;
+        var record = new StepRecord(Step, loss, lr, ms, Recipe.BatchSize * Recipe.ContextLength / (ms / 1000));
+        Metrics.Steps.Add(record);
+        StepCompleted?.Invoke(record);
+        return loss;
+    }
+
+    /// <summary>Mean loss on the same <c>EvalBatches</c> batches of each split every time.</summary>
+    public EvalRecord Evaluate()
+    {
+        Model.eval();
+        using var noGrad = no_grad();
+        double Mean(bool validation)
+        {
+            var generator = new Generator((ulong)Recipe.Seed + 1);
+            double sum = 0;
+            for (int i = 0; i < Recipe.EvalBatches; i++)
+            {
+                using var scope = NewDisposeScope();
+                var (x, y) = corpus.Batch(validation, Recipe.BatchSize, Recipe.ContextLength, generator, Device);
+                sum += Model.Loss(x, y).item<float>();
+            }
+            return sum / Recipe.EvalBatches;
+        }
+        var record = new EvalRecord(Step, Mean(false), Mean(true));
+        Model.train();
+        return record;
+    }
+
+    void EvaluateAndSave()
+    {
+        var record = Evaluate();
+        Metrics.Evaluations.Add(record);
+        Evaluated?.Invoke(record);
+        if (outputFolder is null) return;
+        var info = new CheckpointInfo(Step, Recipe, Model.Config, new string(Tokenizer.Symbols.ToArray()), record.ValidationLoss);
+        Checkpoint.Save(Path.Combine(outputFolder, CheckpointFile), info, Model, Optimizer, BatchGenerator);
+        Metrics.WriteCsv(outputFolder);
+    }
+
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+        Model.Dispose();
+    }
+}

@@ -9,11 +9,14 @@ try
     return command switch
     {
         "run" => await RunCommand.ExecuteAsync(rest, stdout),
+        "train" => await TrainCommand.ExecuteAsync(rest, stdout),
+        "sample" => await SampleCommand.ExecuteAsync(rest, stdout),
+        "bench" => await BenchCommand.ExecuteAsync(rest, stdout),
         "help" or "--help" or "-h" => Help(),
         _ => Help($"Unknown command '{command}'."),
     };
 }
-catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException)
+catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or IOException or InvalidDataException)
 {
     Console.Error.WriteLine(e.Message);
     return 2;
@@ -28,6 +31,18 @@ int Help(string? problem = null)
           run [NOTEBOOK|FOLDER ...] [--out DIR]
               Execute lessons headless, in course order (default: all), and write executed copies
               with outputs to DIR (default: executed/). Exits 1 if any cell fails.
+
+          train [--recipe cpu|gpu] [--device auto|cpu|cuda] [--out DIR] [--resume] [--steps N] [--data-mirror DIR]
+              Train the capstone character GPT on Tiny Shakespeare (default out: runs/<recipe>/).
+
+          sample [--checkpoint FILE] [--prompt TEXT] [--tokens N] [--temperature T] [--top-k K] [--seed S]
+              Generate text from a checkpoint (default: runs/cpu/ckpt.bin).
+
+          bench [--recipe cpu|gpu] [--steps N] [--device D] [--json FILE]
+              Training speed: ms/step, tokens/s, GFLOP/s, % of matmul peak, time per phase.
+
+        Data: Tiny Shakespeare is downloaded once into the per-user cache and verified by SHA-256; offline,
+        point TRANSFORMER_COURSE_DATA_MIRROR or --data-mirror at a folder holding tinyshakespeare/input.txt.
         """);
     return problem is null ? 0 : 2;
 }

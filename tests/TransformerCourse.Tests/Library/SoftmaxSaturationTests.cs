@@ -1,14 +1,11 @@
 using TorchSharp;
 using TransformerCourse.Attention;
-using TransformerCourse.Notebook;
 using static TorchSharp.torch;
 
 namespace TransformerCourse.Tests.Library;
 
-public class SoftmaxSaturationTests
+public class SoftmaxSaturationTests : TorchTest
 {
-    public SoftmaxSaturationTests() => Course.Setup(seed: 0);
-
     [Fact]
     public void Entropy_of_uniform_rows_is_ln_n_and_of_one_hot_rows_is_zero()
     {

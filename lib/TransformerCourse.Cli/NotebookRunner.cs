@@ -86,6 +86,8 @@ public sealed class NotebookRunner(TextWriter log)
     static async Task<string?> ExecuteAsync(CompositeKernel kernel, string source, JsonArray outputs, int executionCount)
     {
         string? error = null;
+        var displays = new Dictionary<string, JsonObject>(); // value id → output, so updates replace in place
+        var claimed = new HashSet<JsonObject>();
         // Cells imported with #!import report through the kernel's event stream, not the command result.
         using var subscription = kernel.KernelEvents.Subscribe(e =>
         {
@@ -94,8 +96,25 @@ public sealed class NotebookRunner(TextWriter log)
                 case StandardOutputValueProduced o: AppendStream(outputs, "stdout", Text(o)); break;
                 case StandardErrorValueProduced o: AppendStream(outputs, "stderr", Text(o)); break;
                 case ReturnValueProduced r: outputs.Add(Display("execute_result", r, executionCount)); break;
-                case DisplayedValueProduced d: outputs.Add(Display("display_data", d, null)); break;
-                case DisplayedValueUpdated u: outputs.Add(Display("display_data", u, null)); break;
+                case DisplayedValueUpdated u:
+                    // The update's id does not always match the id of the display it updates, so an
+                    // unknown id binds to the latest display not yet claimed by another update.
+                    var target = u.ValueId is { } uid && displays.TryGetValue(uid, out var known) ? known
+                        : displays.Values.Except(claimed).LastOrDefault();
+                    if (target is null)
+                    {
+                        outputs.Add(Display("display_data", u, null));
+                        break;
+                    }
+                    if (u.ValueId is { } newId) displays[newId] = target;
+                    claimed.Add(target);
+                    target["data"] = Display("display_data", u, null)["data"]!.DeepClone();
+                    break;
+                case DisplayedValueProduced d:
+                    var shown = Display("display_data", d, null);
+                    outputs.Add(shown);
+                    displays[d.ValueId ?? Guid.NewGuid().ToString()] = shown;
+                    break;
                 case ErrorProduced p: error ??= p.Message; break;
                 case CommandFailed f when f.Command is SubmitCode: error ??= f.Message; break;
             }

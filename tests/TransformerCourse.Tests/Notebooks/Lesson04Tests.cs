@@ -1,0 +1,95 @@
+using System.Text.RegularExpressions;
+using TransformerCourse.Notebook;
+
+namespace TransformerCourse.Tests.Notebooks;
+
+/// <summary>Lesson 4 — Masking.</summary>
+public class Lesson04Tests
+{
+    const string Num = @"([-+]?[\d.]+(?:E[-+]?\d+)?|NaN)";
+
+    static ExecutedNotebook Lesson => ExecutedNotebook.Run("01-attention-mechanism/04-masking.ipynb");
+
+    [Fact]
+    public void Runs_cleanly_top_to_bottom() => Lesson.AssertRanCleanly();
+
+    [Fact]
+    public void Every_cell_has_a_slide_type_and_solutions_are_hidden()
+    {
+        Assert.All(Lesson.Cells, c => Assert.NotNull((string?)c["metadata"]?["slideshow"]?["slide_type"]));
+        var solutions = Lesson.Cells.Where(c => c["metadata"]?["tags"]?.AsArray().Any(t => (string?)t == "solution") == true).ToList();
+        Assert.Equal(2, solutions.Count);
+        Assert.All(solutions, c => Assert.True((bool?)c["metadata"]?["jupyter"]?["source_hidden"] == true));
+    }
+
+    [Fact]
+    public void Masking_before_the_softmax_keeps_the_weights_summing_to_one()
+    {
+        Assert.Equal(1.0, Lesson.Number(@"mask before softmax: weights \[[^\]]*\], sum = " + Num), 3);
+        Assert.True(Lesson.Number(@"zero after softmax: +weights \[[^\]]*\], sum = " + Num) < 0.9);
+    }
+
+    [Fact]
+    public void Padding_masks_agree_and_remove_all_weight_on_pads()
+    {
+        Assert.Contains("same mask from lengths and from pad ids: True", Lesson.Printed);
+        Assert.True(Lesson.Number(@"pad keys, no mask += " + Num) > 0.1);
+        Assert.Equal(0.0, Lesson.Number(@"pad keys, padding mask += " + Num));
+        Assert.Equal(0.0, Lesson.Number(@"total weight above the diagonal \(the future\) = " + Num));
+        Assert.Contains("combined mask shape: [3, 5, 5]", Lesson.Printed);
+    }
+
+    [Fact]
+    public void Boolean_and_additive_masks_agree_with_each_other_and_the_built_in_kernel()
+    {
+        Assert.Equal(0.0, Lesson.Number(@"max \|boolean − additive\| difference in weights = " + Num));
+        var diffs = Regex.Matches(Lesson.Printed, @"max \|ours − built-in\|[^=]*= " + Num);
+        Assert.Equal(6, diffs.Count);
+        Assert.All(diffs, m => Assert.InRange(double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 0, 1e-5));
+        Assert.Contains("all within 1E-005: True", Lesson.Printed);
+    }
+
+    [Fact]
+    public void The_naive_softmax_gives_NaN_and_the_fix_gives_zeros()
+    {
+        Assert.Equal(2, Lesson.Number(@"rows with no visible key: (\d+) of 5"));
+        Assert.True(Lesson.Number(@"naive softmax: (\d+) NaN weights") > 0);
+        Assert.True(double.IsNaN(Lesson.Number(@"naive loss after zeroing the pad rows = " + Num)));
+        Assert.True(Lesson.Number(@"naive gradients: (\d+) of \d+ entries") > 0);
+        Assert.True(Lesson.Number(@"zeroing after the softmax only, additive mask: 0 NaN weights, (\d+) of") > 0);
+        foreach (var kind in new[] { "boolean", "additive" })
+        {
+            Assert.Equal(0, Lesson.Number($@"library fix, {kind} mask: (\d+) NaN weights"));
+            Assert.Equal(0, Lesson.Number($@"library fix, {kind} mask: 0 NaN weights, (\d+) of \d+ gradient entries NaN"));
+            Assert.Contains($"library fix, {kind} mask: 0 NaN weights, 0 of 120 gradient entries NaN, row sums [0.000, 0.000, 1.000, 1.000, 1.000]", Lesson.Printed);
+        }
+        Assert.Contains("the first row's weights are [0.200, 0.200, 0.200, 0.200, 0.200]", Lesson.Printed);
+    }
+
+    [Fact]
+    public void Causal_attention_never_reads_the_future()
+    {
+        Assert.Equal(0.0, Lesson.Number(@"causal mask: max change in earlier outputs = " + Num));
+        Assert.True(Lesson.Number(@"causal mask: max change at and after the perturbed token = " + Num) > 1e-3);
+        Assert.True(Lesson.Number(@"no mask: +max change in earlier outputs = " + Num) > 1e-3);
+    }
+
+    [Fact]
+    public void Shows_heatmaps_with_tokens_on_the_axes()
+    {
+        Assert.True(Lesson.FigureCount("heatmap") >= 6, $"only {Lesson.FigureCount("heatmap")} heatmaps");
+        Assert.Contains(Lesson.Html, h => h.Contains("\"ticktext\":[\"the\",\"cat\",\"sat\",\"<pad>\",\"<pad>\"]"));
+        Assert.Contains(Lesson.Html, h => h.Contains("\"ticktext\":[\"<pad>\",\"<pad>\",\"the\",\"cat\",\"sat\"]"));
+    }
+
+    [Fact]
+    public void Exercises_fail_on_the_placeholders_and_pass_with_the_solutions()
+    {
+        Assert.Equal(2, Lesson.Count(Check.FailMark));
+        Assert.Equal(2, Lesson.Count(Check.PassMark));
+        Assert.Contains($"{Check.FailMark}: your SlidingWindowMask", Lesson.Printed);
+        Assert.Contains($"{Check.PassMark}: your SlidingWindowMask", Lesson.Printed);
+        Assert.Contains($"{Check.FailMark}: your SafeSoftmax", Lesson.Printed);
+        Assert.Contains($"{Check.PassMark}: your SafeSoftmax", Lesson.Printed);
+    }
+}

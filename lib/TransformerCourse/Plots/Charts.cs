@@ -17,18 +17,22 @@ public static class Charts
     /// on top). Hovering a cell shows both tokens and the weight.
     /// </summary>
     public static Figure Heatmap(Tensor weights, IReadOnlyList<string> keyTokens, IReadOnlyList<string> queryTokens,
-        string title = "Attention weights", int size = 420, string xTitle = "key", string yTitle = "query")
+        string title = "Attention weights", int size = 420, string xTitle = "key", string yTitle = "query", string valueLabel = "weight")
     {
-        var chart = HeatmapChart(weights, keyTokens, queryTokens, title, size, xTitle, yTitle);
+        var chart = HeatmapChart(weights, keyTokens, queryTokens, title, size, xTitle, yTitle, null, valueLabel);
         return new Figure(title, chart.GetInlineHtml(), "heatmap");
     }
 
     /// <summary>Several heatmaps side by side (heads, layers or training steps).</summary>
+    /// <param name="sharedScale">One colour scale for all panels (default), so panels can be compared by eye.</param>
     public static Figure HeatmapGrid(IReadOnlyList<(string Title, Tensor Weights)> panels, IReadOnlyList<string> keyTokens,
-        IReadOnlyList<string> queryTokens, string title, int panelSize = 300, string xTitle = "key", string yTitle = "query")
+        IReadOnlyList<string> queryTokens, string title, int panelSize = 300, string xTitle = "key", string yTitle = "query",
+        bool sharedScale = true, string valueLabel = "weight")
     {
         if (panels.Count == 0) throw new ArgumentException("panels must contain at least one heatmap.", nameof(panels));
-        var html = string.Concat(panels.Select(p => HeatmapChart(p.Weights, keyTokens, queryTokens, p.Title, panelSize, xTitle, yTitle).GetInlineHtml()));
+        double? zmax = sharedScale ? panels.Max(p => p.Weights.max().to_type(ScalarType.Float64).item<double>()) : null;
+        var html = string.Concat(panels.Select(p =>
+            HeatmapChart(p.Weights, keyTokens, queryTokens, p.Title, panelSize, xTitle, yTitle, zmax, valueLabel).GetInlineHtml()));
         return new Figure(title, $"<div><b>{WebUtility.HtmlEncode(title)}</b></div><div style=\"display:flex;flex-wrap:wrap;gap:4px\">{html}</div>", "heatmap");
     }
 
@@ -75,14 +79,14 @@ public static class Charts
     }
 
     static PlotlyChart HeatmapChart(Tensor weights, IReadOnlyList<string> keyTokens, IReadOnlyList<string> queryTokens,
-        string title, int size, string xTitle, string yTitle)
+        string title, int size, string xTitle, string yTitle, double? zmax, string valueLabel)
     {
         var z = ToRows(weights, nameof(weights));
         if (z.Length != queryTokens.Count || z[0].Length != keyTokens.Count)
             throw new ArgumentException(
                 $"weights is {z.Length}×{z[0].Length} but there are {queryTokens.Count} query tokens and {keyTokens.Count} key tokens.", nameof(weights));
         var hover = z.Select((row, i) => row.Select((w, j) =>
-            $"query {i}: {WebUtility.HtmlEncode(queryTokens[i])}<br>key {j}: {WebUtility.HtmlEncode(keyTokens[j])}<br>weight {w:0.000}").ToArray()).ToArray();
+            $"query {i}: {WebUtility.HtmlEncode(queryTokens[i])}<br>key {j}: {WebUtility.HtmlEncode(keyTokens[j])}<br>{WebUtility.HtmlEncode(valueLabel)} {w:0.000}").ToArray()).ToArray();
         var heat = new Heatmap
         {
             z = z,
@@ -94,6 +98,7 @@ public static class Charts
             reversescale = true, // plotly's "Blues" runs dark→light; we want light = low weight
             zmin = 0,
         };
+        if (zmax is double top && top > 0) heat.zmax = top;
         // Numeric axes with token tick labels: repeated tokens ("the" twice) stay separate rows.
         var layout = new Layout.Layout
         {

@@ -1,4 +1,5 @@
 using TransformerCourse.Cli;
+using TransformerCourse.Cli.Slides;
 
 // The course's command line. Kernels redirect Console.Out while cells run, so keep the real one.
 var stdout = Console.Out;
@@ -9,6 +10,7 @@ try
     return command switch
     {
         "run" => await RunCommand.ExecuteAsync(rest, stdout),
+        "slides" => await SlidesCommand.ExecuteAsync(rest, stdout),
         "train" => await TrainCommand.ExecuteAsync(rest, stdout),
         "sample" => await SampleCommand.ExecuteAsync(rest, stdout),
         "bench" => await BenchCommand.ExecuteAsync(rest, stdout),
@@ -31,6 +33,12 @@ int Help(string? problem = null)
           run [NOTEBOOK|FOLDER ...] [--out DIR]
               Execute lessons headless, in course order (default: all), and write executed copies
               with outputs to DIR (default: executed/). Exits 1 if any cell fails.
+
+          slides [NOTEBOOK|FOLDER ...] [--out DIR] [--reuse] [--executed DIR]
+              Execute lessons (default: all) and export each as an offline reveal.js deck,
+              DIR/<section>/<lesson>.html (default DIR: slides/), with DIR/assets and DIR/index.html.
+              --reuse takes existing executed copies from executed/ (or --executed DIR) instead of
+              running the lessons again. Open a deck in a browser; press S for the speaker notes.
 
           train [--recipe cpu|gpu] [--device auto|cpu|cuda] [--out DIR] [--resume] [--steps N] [--data-mirror DIR]
               Train the capstone character GPT on Tiny Shakespeare (default out: runs/<recipe>/).

@@ -1,0 +1,73 @@
+using System.Text.Json.Nodes;
+
+namespace TransformerCourse.Cli.Slides;
+
+/// <summary>
+/// <c>course slides [notebooks or folders…] [--out DIR] [--reuse] [--executed DIR]</c>: execute lessons (or,
+/// with --reuse, take their executed copies where there are any) and write one offline reveal.js
+/// deck per lesson to DIR/&lt;section&gt;/&lt;lesson&gt;.html, the assets to DIR/assets and an index to DIR/index.html.
+/// </summary>
+public static class SlidesCommand
+{
+    public static async Task<int> ExecuteAsync(string[] args, TextWriter stdout)
+    {
+        var root = CourseRoot.Find();
+        var line = new CommandLine("slides", args, new HashSet<string> { "out", "executed" }, new HashSet<string> { "reuse" });
+        var outDir = Path.GetFullPath(line.Text("out") ?? Path.Combine(root, "slides"));
+        var executedDir = Path.GetFullPath(line.Text("executed") ?? Path.Combine(root, "executed"));
+        var reuse = line.Has("reuse");
+        var targets = line.Positional;
+        var notebooks = CourseRoot.Notebooks(root, targets);
+        if (notebooks.Count == 0)
+        {
+            stdout.WriteLine("No notebooks matched " + string.Join(", ", targets));
+            return 2;
+        }
+
+        var assets = SlideAssets.Install(root, outDir);
+        NotebookRunner? runner = null;
+        var failed = new List<string>();
+        for (int i = 0; i < notebooks.Count; i++)
+        {
+            var notebook = notebooks[i];
+            // Lessons sit at notebooks/<section>/<lesson>.ipynb: executed copies and decks mirror that.
+            var section = Path.GetFileName(Path.GetDirectoryName(notebook))!;
+            var name = Path.GetFileNameWithoutExtension(notebook);
+            var executed = Path.Combine(executedDir, section, name + ".ipynb");
+            stdout.WriteLine($"[{i + 1}/{notebooks.Count}] {section}/{name}");
+
+            if (reuse && File.Exists(executed))
+            {
+                var stale = File.GetLastWriteTimeUtc(executed) < File.GetLastWriteTimeUtc(notebook);
+                stdout.WriteLine($"    reusing {Path.GetRelativePath(root, executed)}{(stale ? " (older than the notebook: run without --reuse to refresh it)" : "")}");
+            }
+            else
+            {
+                if (reuse) stdout.WriteLine("    no executed copy: running it");
+                runner ??= new NotebookRunner(stdout);
+                var result = await runner.RunAsync(notebook, executed);
+                if (result.FirstFailure is { } failure)
+                {
+                    failed.Add($"{section}/{name}, code cell {failure.CodeCellNumber}: {failure.Error}");
+                    stdout.WriteLine($"    FAILED at code cell {failure.CodeCellNumber} (the deck shows the error)");
+                }
+                else stdout.WriteLine($"    ran in {result.Elapsed.TotalSeconds:0.0}s");
+            }
+
+            var json = JsonNode.Parse(await File.ReadAllTextAsync(executed))?.AsObject()
+                ?? throw new InvalidDataException($"{executed} is not a JSON notebook.");
+            var deckPath = Path.Combine(outDir, section, name + ".html");
+            var deck = SlideDeckWriter.Write(json, notebook, deckPath, assets);
+            Directory.CreateDirectory(Path.GetDirectoryName(deckPath)!);
+            var temp = deckPath + ".tmp";
+            await File.WriteAllTextAsync(temp, deck.Html);
+            File.Move(temp, deckPath, overwrite: true);
+            stdout.WriteLine($"    {deck.SlideCount} slides{(deck.UsesPlotly ? ", with charts" : "")} → {Path.GetRelativePath(root, deckPath)}");
+        }
+
+        var index = SlideIndexWriter.Write(root, outDir);
+        stdout.WriteLine($"{notebooks.Count - failed.Count} of {notebooks.Count} decks written without errors; index: {Path.GetRelativePath(root, index)}");
+        foreach (var f in failed) stdout.WriteLine("FAILED " + f);
+        return failed.Count == 0 ? 0 : 1;
+    }
+}

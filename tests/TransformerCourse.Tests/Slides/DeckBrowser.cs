@@ -1,0 +1,176 @@
+using System.Text.Json;
+using Microsoft.Playwright;
+
+namespace TransformerCourse.Tests.Slides;
+
+/// <summary>
+/// Opens decks in the system's headless Chromium through Playwright, with every request that is not a
+/// file:// URL aborted and counted, walks each deck step by step (Reveal.next) and reports what it saw.
+/// Playwright never downloads a browser here: it is pointed at /usr/bin/chromium.
+/// </summary>
+public sealed class DeckBrowser : IAsyncDisposable
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    readonly IPlaywright playwright;
+    readonly IBrowser browser;
+
+    DeckBrowser(IPlaywright playwright, IBrowser browser) => (this.playwright, this.browser) = (playwright, browser);
+
+    public static async Task<DeckBrowser> LaunchAsync()
+    {
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        });
+        return new DeckBrowser(playwright, browser);
+    }
+
+    /// <summary>A fresh context (1280 x 720) that blocks the network and records errors.</summary>
+    public async Task<BrowserSession> NewSessionAsync()
+    {
+        var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 720 } });
+        var session = new BrowserSession(context);
+        await context.RouteAsync("**/*", async route =>
+        {
+            if (route.Request.Url.StartsWith("file:", StringComparison.Ordinal)) await route.ContinueAsync();
+            else
+            {
+                session.Blocked.Enqueue(route.Request.Url);
+                await route.AbortAsync();
+            }
+        });
+        context.Console += (_, message) => { if (message.Type == "error") session.Errors.Enqueue($"{message.Text} ({message.Location})"); };
+        context.WebError += (_, error) => session.Errors.Enqueue(error.Error);
+        context.RequestFailed += (_, request) => session.Failed.Enqueue($"{request.Url}: {request.Failure}");
+        return session;
+    }
+
+    /// <summary>Opens a deck, walks it and checks figures and maths; screenshots the slides chosen by <see cref="PickSlidesScript"/>.</summary>
+    public async Task<DeckReport> CheckAsync(string deckPath, string screenshotDirectory)
+    {
+        await using var session = await NewSessionAsync();
+        var page = await session.Context.NewPageAsync();
+        await OpenAsync(page, deckPath);
+
+        var walk = await page.EvaluateAsync<JsonElement>(WalkScript);
+        var checks = await page.EvaluateAsync<JsonElement>(ChecksScript);
+
+        Directory.CreateDirectory(screenshotDirectory);
+        var screenshots = new List<string>();
+        foreach (var slide in (await page.EvaluateAsync<JsonElement>(PickSlidesScript)).EnumerateArray())
+        {
+            var (h, v) = (slide.GetProperty("h").GetInt32(), slide.GetProperty("v").GetInt32());
+            await page.EvaluateAsync("([h, v]) => Reveal.slide(h, v, 999)", new[] { h, v });
+            await page.WaitForTimeoutAsync(50);
+            var file = Path.Combine(screenshotDirectory, $"slide-{h:00}-{v:00}-{slide.GetProperty("why").GetString()}.png");
+            await page.ScreenshotAsync(new() { Path = file });
+            screenshots.Add(file);
+        }
+
+        return new DeckReport
+        {
+            Deck = deckPath,
+            ConsoleErrors = [.. session.Errors],
+            FailedRequests = [.. session.Failed],
+            BlockedRequests = [.. session.Blocked],
+            TotalSlides = walk.GetProperty("total").GetInt32(),
+            VisitedSlides = walk.GetProperty("visited").GetInt32(),
+            Steps = walk.GetProperty("steps").GetInt32(),
+            Figures = checks.GetProperty("figures").GetInt32(),
+            Plots = checks.GetProperty("plots").GetInt32(),
+            UndrawnPlots = Strings(checks.GetProperty("undrawn")),
+            MathElements = checks.GetProperty("math").GetInt32(),
+            KatexElements = checks.GetProperty("katex").GetInt32(),
+            KatexErrors = checks.GetProperty("katexErrors").GetInt32(),
+            RawTex = Strings(checks.GetProperty("rawTex")),
+            Screenshots = screenshots,
+        };
+    }
+
+    /// <summary>Loads a deck from disk and waits until reveal.js is ready.</summary>
+    public static async Task OpenAsync(IPage page, string deckPath, string query = "")
+    {
+        await page.GotoAsync(new Uri(deckPath).AbsoluteUri + query, new() { WaitUntil = WaitUntilState.Load });
+        await page.WaitForFunctionAsync("() => window.Reveal && Reveal.isReady()", null, new() { Timeout = 30_000 });
+        await page.EvaluateAsync("() => Reveal.configure({ transition: 'none', backgroundTransition: 'none' })");
+        // Fragments fade in; screenshots should show them fully.
+        await page.AddStyleTagAsync(new() { Content = ".reveal .slides section .fragment { transition: none !important; }" });
+    }
+
+    static List<string> Strings(JsonElement array) => array.EnumerateArray().Select(e => e.GetString() ?? "").ToList();
+
+    /// <summary>Steps through every fragment and slide from the start; counts the leaf slides it reached.</summary>
+    const string WalkScript = """
+        () => {
+          Reveal.slide(0, 0, -1);
+          const seen = new Set();
+          const where = () => { const i = Reveal.getIndices(); return i.h + '/' + (i.v || 0); };
+          let steps = 0, state = JSON.stringify(Reveal.getIndices());
+          seen.add(where());
+          while (steps < 5000) {
+            Reveal.next();
+            const next = JSON.stringify(Reveal.getIndices());
+            if (next === state) break;
+            state = next; steps++;
+            seen.add(where());
+          }
+          return { total: Reveal.getTotalSlides(), visited: seen.size, steps };
+        }
+        """;
+
+    /// <summary>Plots drawn, maths typeset, no TeX left in visible text.</summary>
+    const string ChecksScript = """
+        () => {
+          const root = document.querySelector('.reveal .slides');
+          const figures = [...root.querySelectorAll('.course-figure')];
+          const plots = [...root.querySelectorAll('.js-plotly-plot')];
+          const drawn = el => el.querySelector('svg.main-svg') !== null && el.querySelectorAll('.main-svg .trace, .main-svg .hm').length > 0;
+          const undrawn = plots.filter(p => !drawn(p)).map(p => p.id || '(no id)')
+            .concat(figures.filter(f => f.querySelector('.js-plotly-plot') === null).map(f => 'figure without a plot: ' + f.textContent.slice(0, 60)));
+          const rawTex = [];
+          const tex = /\$(?!\s)[^$\n]+?(?<!\s)\$|\\\(|\\\[/;
+          for (const slide of root.querySelectorAll('section:not(.stack)')) {
+            const copy = slide.cloneNode(true);
+            copy.querySelectorAll('pre, code, script, style, .katex, aside.notes, .js-plotly-plot').forEach(e => e.remove());
+            const text = copy.textContent.replace(/\s+/g, ' ');
+            const match = text.match(tex);
+            if (match) rawTex.push(text.slice(Math.max(0, match.index - 30), match.index + 50));
+          }
+          return {
+            figures: figures.length, plots: plots.length, undrawn,
+            math: root.querySelectorAll('.math').length,
+            katex: root.querySelectorAll('.katex').length,
+            katexErrors: root.querySelectorAll('.katex-error').length,
+            rawTex
+          };
+        }
+        """;
+
+    /// <summary>A few slides worth looking at: the title, the first chart, the first table and the first display maths.</summary>
+    const string PickSlidesScript = """
+        () => {
+          const leaves = [...document.querySelectorAll('.reveal .slides section:not(.stack)')];
+          const picks = [];
+          const add = (slide, why) => {
+            if (!slide) return;
+            const i = Reveal.getIndices(slide);
+            if (!picks.some(p => p.h === i.h && p.v === (i.v || 0))) picks.push({ h: i.h, v: i.v || 0, why });
+          };
+          add(leaves[0], 'title');
+          add(leaves.find(s => s.querySelector('.js-plotly-plot')), 'chart');
+          add(leaves.find(s => s.querySelector('.output table')), 'table');
+          add(leaves.find(s => s.querySelector('.katex-display')), 'maths');
+          return picks;
+        }
+        """;
+
+    public async ValueTask DisposeAsync()
+    {
+        await browser.DisposeAsync();
+        playwright.Dispose();
+    }
+}

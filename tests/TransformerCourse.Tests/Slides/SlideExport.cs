@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using TransformerCourse.Tests.Notebooks;
+
+namespace TransformerCourse.Tests.Slides;
+
+/// <summary>
+/// Exports decks once for all slide tests: every lesson notebook that exists (executed through
+/// <see cref="ExecutedNotebook"/>, so lessons run once per test run however many tests read them) plus the
+/// <see cref="SyntheticNotebook"/>, with <c>course slides --reuse</c> started as its own process, exactly as
+/// a user runs it.
+/// </summary>
+public sealed class SlideExport : IDisposable
+{
+    public string WorkDirectory { get; }
+    public string SlidesDirectory { get; }
+    public string Log { get; }
+    public int ExitCode { get; }
+
+    /// <summary>Lesson notebooks, relative to notebooks/ (e.g. 01-attention-mechanism/01-the-attention-revolution.ipynb).</summary>
+    public IReadOnlyList<string> Lessons { get; }
+
+    public SlideExport()
+    {
+        var root = ExecutedNotebook.RepoRoot;
+        WorkDirectory = Path.Combine(Path.GetTempPath(), "course-tests", "slides-" + Guid.NewGuid().ToString("N"));
+        SlidesDirectory = Path.Combine(WorkDirectory, "slides");
+        var executed = Path.Combine(WorkDirectory, "executed");
+        var notebooks = Path.Combine(root, "notebooks");
+
+        Lessons = Directory.EnumerateFiles(notebooks, "*.ipynb", SearchOption.AllDirectories)
+            .Select(p => Path.GetRelativePath(notebooks, p).Replace('\\', '/'))
+            .Where(p => p.Split('/') is [var section, var file] && IsNumbered(section) && IsNumbered(file))
+            .Order(StringComparer.Ordinal).ToList();
+        foreach (var lesson in Lessons)
+        {
+            var copy = Path.Combine(executed, lesson);
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.WriteAllText(copy, ExecutedNotebook.Run(lesson).Json.ToJsonString());
+        }
+        var plotly = File.ReadAllText(Path.Combine(root, "node_modules", "plotly.js-dist-min", "plotly.min.js"));
+        var synthetic = SyntheticNotebook.Write(Path.Combine(WorkDirectory, "notebooks"), executed, plotly);
+
+        var cli = Path.Combine(root, "lib", "TransformerCourse.Cli", "bin", BuildConfiguration, "net10.0", "course.dll");
+        Assert.True(File.Exists(cli), $"The course command was not built at {cli}.");
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { cli, "slides" }.Concat(Lessons.Select(l => Path.Combine("notebooks", l))).Append(synthetic)
+                     .Concat(["--reuse", "--executed", executed, "--out", SlidesDirectory]))
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        Log = process.StandardOutput.ReadToEnd() + stderr.Result;
+        process.WaitForExit();
+        ExitCode = process.ExitCode;
+    }
+
+    public string DeckPath(string lesson) => Path.Combine(SlidesDirectory, Path.ChangeExtension(lesson, ".html"));
+
+    public string SyntheticDeckPath => Path.Combine(SlidesDirectory, SyntheticNotebook.Section, SyntheticNotebook.Name + ".html");
+
+    public IEnumerable<string> AllDecks => Lessons.Select(DeckPath).Append(SyntheticDeckPath);
+
+    /// <summary>Removes the exported decks (screenshots stay in TestResults/slides).</summary>
+    public void Dispose()
+    {
+        try { Directory.Delete(WorkDirectory, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    static bool IsNumbered(string name) => name.Length > 2 && char.IsDigit(name[0]) && char.IsDigit(name[1]) && name[2] == '-';
+
+#if DEBUG
+    const string BuildConfiguration = "Debug";
+#else
+    const string BuildConfiguration = "Release";
+#endif
+}

@@ -1,0 +1,104 @@
+using System.Text.Json.Nodes;
+
+namespace TransformerCourse.Tests.Slides;
+
+/// <summary>
+/// A small notebook that uses every slide type and output kind, with markers whose place in the deck the
+/// tests know exactly. Its first chart carries the real plotly.js bundle inline, as the library's first
+/// figure in a notebook does, so the export must replace it with the deck's local copy.
+/// </summary>
+public static class SyntheticNotebook
+{
+    public const string Section = "00-slides-test";
+    public const string Name = "00-slide-features";
+    public const string Title = "Slide Features";
+    public const string SkipMarker = "SKIPPED-CELL-MARKER";
+    public const string FragmentMarker = "FRAGMENT-MARKER";
+    public const string NotesMarker = "SPEAKER-NOTE-MARKER";
+    public const string StreamMarker = "STREAM-MARKER";
+    public const string ErrorMarker = "ERROR-MARKER";
+    public const string HiddenSourceMarker = "HIDDEN-SOURCE-MARKER";
+    public const string HiddenOutputMarker = "HIDDEN-SOURCE-OUTPUT";
+
+    /// <summary>Leaf slides: the title with one subslide, the code slide, the last slide.</summary>
+    public const int SlideCount = 4;
+
+    /// <summary>Writes the source notebook and its "executed" copy; returns the source's path.</summary>
+    public static string Write(string notebooksDirectory, string executedDirectory, string plotlyBundle)
+    {
+        var source = Path.Combine(notebooksDirectory, Section, Name + ".ipynb");
+        var executed = Path.Combine(executedDirectory, Section, Name + ".ipynb");
+        Directory.CreateDirectory(Path.GetDirectoryName(source)!);
+        Directory.CreateDirectory(Path.GetDirectoryName(executed)!);
+        File.WriteAllText(source, Build(withOutputs: false, plotlyBundle).ToJsonString());
+        File.WriteAllText(executed, Build(withOutputs: true, plotlyBundle).ToJsonString());
+        File.SetLastWriteTimeUtc(source, DateTime.UtcNow.AddMinutes(-1));
+        return source;
+    }
+
+    static JsonObject Build(bool withOutputs, string plotlyBundle)
+    {
+        var figure = "<div class=\"course-figure\" data-kind=\"line\">" +
+                     $"<script type=\"text/javascript\">/* plotly.js 2.35.3, MIT licence */\n{plotlyBundle.Replace("</script>", "<\\/script>")}\n</script>" +
+                     "<div id=\"synthetic-chart\" style=\"width: 720px; height: 420px;\"></div>\n<script>\n" +
+                     "var data = [{\"type\":\"scatter\",\"x\":[1,2,3,4],\"y\":[1,4,9,16],\"name\":\"squares\"}];\n" +
+                     "var layout = {\"title\":\"Squares\",\"width\":720.0,\"height\":420.0};\n" +
+                     "Plotly.newPlot('synthetic-chart', data, layout);\n</script></div>";
+        JsonArray Outputs(params JsonObject[] outputs) => withOutputs ? new JsonArray(outputs) : [];
+        return new JsonObject
+        {
+            ["nbformat"] = 4,
+            ["nbformat_minor"] = 5,
+            ["metadata"] = new JsonObject
+            {
+                ["kernelspec"] = new JsonObject { ["name"] = ".net-csharp", ["display_name"] = ".NET (C#)", ["language"] = "C#" },
+                ["polyglot_notebook"] = new JsonObject { ["kernelInfo"] = new JsonObject { ["defaultKernelName"] = "csharp" } },
+            },
+            ["cells"] = new JsonArray(
+                Markdown("slide", $"**A synthetic deck**\n\n# {Title}\n\nInline maths $a_i^2 + b_i^2$ and a link to " +
+                                  "[lesson 1](../01-attention-mechanism/01-the-attention-revolution.ipynb)."),
+                Code("skip", $"// {SkipMarker}", Outputs(Stream($"{SkipMarker} output\n"))),
+                Markdown("subslide", "## Display maths in C#\n\n$$\\operatorname{softmax}(x)_i = \\frac{e^{x_i}}{\\sum_j e^{x_j}}$$"),
+                Markdown("fragment", $"{FragmentMarker}: it appears on the next step, with $\\sqrt{{d_k}}$."),
+                Markdown("notes", $"{NotesMarker}: say why we divide by $\\sqrt{{d_k}}$."),
+                Code("slide", "var squares = new[] { 1, 4, 9, 16 };\nConsole.WriteLine(\"" + StreamMarker + "\");\nsquares",
+                    Outputs(Stream(StreamMarker + "\n"), Display(new JsonObject { ["text/html"] = figure, ["text/plain"] = "Figure" }))),
+                Code("fragment", $"throw new InvalidOperationException(\"{ErrorMarker}\");",
+                    Outputs(new JsonObject { ["output_type"] = "error", ["ename"] = "Error", ["evalue"] = ErrorMarker, ["traceback"] = new JsonArray($"\u001b[31m{ErrorMarker}\u001b[0m") })),
+                HiddenCode($"// {HiddenSourceMarker}", Outputs(Stream(HiddenOutputMarker + "\n"))),
+                Markdown("slide", "## Last slide\n\n| d | variance |\n| --- | --- |\n| 1 | 1 |\n| 64 | 64 |\n\nWhat costs $5 costs $5."),
+                Markdown("-", "Plain text with a table above.")),
+        };
+    }
+
+    static JsonObject Markdown(string slideType, string source) => new()
+    {
+        ["cell_type"] = "markdown",
+        ["metadata"] = new JsonObject { ["slideshow"] = new JsonObject { ["slide_type"] = slideType } },
+        ["source"] = source,
+    };
+
+    static JsonObject Code(string slideType, string source, JsonArray outputs) => new()
+    {
+        ["cell_type"] = "code",
+        ["execution_count"] = null,
+        ["metadata"] = new JsonObject
+        {
+            ["slideshow"] = new JsonObject { ["slide_type"] = slideType },
+            ["dotnet_interactive"] = new JsonObject { ["language"] = "csharp" },
+        },
+        ["source"] = source,
+        ["outputs"] = outputs,
+    };
+
+    static JsonObject HiddenCode(string source, JsonArray outputs)
+    {
+        var cell = Code("-", source, outputs);
+        cell["metadata"]!["jupyter"] = new JsonObject { ["source_hidden"] = true };
+        return cell;
+    }
+
+    static JsonObject Stream(string text) => new() { ["output_type"] = "stream", ["name"] = "stdout", ["text"] = text };
+
+    static JsonObject Display(JsonObject data) => new() { ["output_type"] = "display_data", ["data"] = data, ["metadata"] = new JsonObject() };
+}

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using TransformerCourse.Data;
 
 namespace TransformerCourse.Tests.Notebooks;
 
@@ -31,6 +32,7 @@ public sealed class ExecutedNotebook
             Assert.True(File.Exists(runner), $"The runner was not built at {runner}.");
             var start = new ProcessStartInfo("dotnet") { WorkingDirectory = RepoRoot, RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (var a in new[] { runner, "run", Path.Combine("notebooks", relativePath), "--out", outDir }) start.ArgumentList.Add(a);
+            if (TestData.Mirror() is { } mirror) start.Environment[DatasetStore.MirrorVariable] = mirror;
             using var process = Process.Start(start)!;
             var stderr = process.StandardError.ReadToEndAsync();
             var log = process.StandardOutput.ReadToEnd() + stderr.Result;

@@ -1,0 +1,94 @@
+using System.Text.RegularExpressions;
+using TransformerCourse.Data;
+using TransformerCourse.Notebook;
+
+namespace TransformerCourse.Tests.Notebooks;
+
+/// <summary>Lesson 26 — Building the Mini-GPT.</summary>
+public class Lesson26Tests
+{
+    const string Num = @"([-+]?[\d.]+(?:E[-+]?\d+)?)";
+
+    static ExecutedNotebook Lesson => ExecutedNotebook.Run("06-capstone-mini-gpt/26-building-mini-gpt.ipynb");
+
+    [Fact]
+    public void Runs_cleanly_top_to_bottom() => Lesson.AssertRanCleanly();
+
+    [Fact]
+    public void Every_cell_has_a_slide_type_and_solutions_are_hidden()
+    {
+        Assert.All(Lesson.Cells, c => Assert.NotNull((string?)c["metadata"]?["slideshow"]?["slide_type"]));
+        var solutions = Lesson.Cells.Where(c => c["metadata"]?["tags"]?.AsArray().Any(t => (string?)t == "solution") == true).ToList();
+        Assert.Equal(2, solutions.Count);
+        Assert.All(solutions, c => Assert.True((bool?)c["metadata"]?["jupyter"]?["source_hidden"] == true));
+    }
+
+    [Fact]
+    public void Shows_the_manifest_and_verifies_the_download_itself()
+    {
+        var manifest = DatasetManifest.TinyShakespeare;
+        Assert.Contains($"URL      : {manifest.Url}", Lesson.Printed);
+        Assert.Contains("size     : 1,115,394 bytes", Lesson.Printed);
+        Assert.Contains($"SHA-256  : {manifest.Sha256}", Lesson.Printed);
+        Assert.Matches(@"verified copy: .*tinyshakespeare[/\\]input\.txt", Lesson.Printed);
+        Assert.Contains($"our SHA-256 of the cached file: {manifest.Sha256}", Lesson.Printed);
+        Assert.Contains("equals the manifest: True; size 1,115,394 bytes", Lesson.Printed);
+        Assert.True(Lesson.Number(@"hex digits that changed: (\d+) of 64") >= 48);
+    }
+
+    [Fact]
+    public void Tokenizes_splits_and_batches_Tiny_Shakespeare()
+    {
+        Assert.Equal(65, Lesson.Number(@"vocabulary size V = (\d+)"));
+        Assert.Contains("decode(encode(whole text)) == text: True", Lesson.Printed);
+        Assert.Contains("training tokens   = 1,003,854 (90.0 %)", Lesson.Printed);
+        Assert.Contains("validation tokens = 111,540 (10.0 %)", Lesson.Printed);
+        Assert.Contains("every character of the file: True", Lesson.Printed);
+        Assert.Contains("inputs 4×64, targets 4×64", Lesson.Printed);
+        Assert.Equal(0, Lesson.Number(@"shift check: max \|x\[:, 1:\] − y\[:, :-1\]\| = (\d+)"));
+        Assert.True(Lesson.FigureCount("bar") >= 1);
+    }
+
+    [Fact]
+    public void Counts_every_parameter_and_matches_nanoGPT()
+    {
+        Assert.Contains("sum of the table = 809,856; model.ParameterCount = 809,856", Lesson.Printed);
+        Assert.Contains("matrices inside the blocks = 786,432; 12·L·d² = 786,432", Lesson.Printed);
+        Assert.Contains("without biases and position embeddings 10,646,784 = 10.65M (nanoGPT: 10.65M)", Lesson.Printed);
+        var table = Assert.Single(Lesson.Html, h => h.Contains("<table") && h.Contains("position embedding"));
+        Assert.Equal(6, Regex.Matches(table, "<tr>").Count - 1);   // five components and the total
+    }
+
+    [Fact]
+    public void The_untrained_model_starts_at_ln_65_and_its_attention_is_uniform()
+    {
+        var initial = Lesson.Number(@"loss at initialisation = " + Num);
+        Assert.Equal(Math.Log(65), Lesson.Number(@"ln V = ln 65 = " + Num), 3);
+        Assert.InRange(initial, Math.Log(65) - 0.1, Math.Log(65) + 0.1);
+        Assert.True(Lesson.Number(@"max \|fused − from-scratch\| over \d+ positions × 65 logits = " + Num) < 1e-5);
+        Assert.Equal(0, Lesson.Number(@"changing the last token = " + Num));
+        Assert.True(Lesson.Number(@"largest \|w − 1/\(i\+1\)\| over all 16 heads = " + Num) < 0.1);
+        Assert.True(Lesson.FigureCount("heatmap") >= 1);
+    }
+
+    [Fact]
+    public void Overfits_one_batch_but_does_not_generalise()
+    {
+        Assert.InRange(Lesson.Number(@"overfit loss: step 1 = " + Num), Math.Log(65) - 0.2, Math.Log(65) + 0.2);
+        Assert.True(Lesson.Number(@"overfit loss: step 1 = [\d.]+, step 200 = " + Num) < 0.05);
+        Assert.True(Lesson.Number(@"memorised batch: \d+ of 512 next characters predicted correctly \(" + Num) >= 95);
+        Assert.True(Lesson.Number(@"a batch it has never seen: loss = " + Num) > Math.Log(65));
+        Assert.True(Lesson.FigureCount("line") >= 1);
+    }
+
+    [Fact]
+    public void Exercises_fail_on_the_placeholders_and_pass_with_the_solutions()
+    {
+        Assert.Equal(2, Lesson.Count(Check.FailMark));
+        Assert.Equal(2, Lesson.Count(Check.PassMark));
+        Assert.Contains($"{Check.FailMark}: your MakeBatch", Lesson.Printed);
+        Assert.Contains($"{Check.PassMark}: your MakeBatch", Lesson.Printed);
+        Assert.Contains($"{Check.FailMark}: your parameter formula", Lesson.Printed);
+        Assert.Contains($"{Check.PassMark}: your parameter formula", Lesson.Printed);
+    }
+}

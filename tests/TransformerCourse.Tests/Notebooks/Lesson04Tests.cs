@@ -14,15 +14,6 @@ public class Lesson04Tests
     public void Runs_cleanly_top_to_bottom() => Lesson.AssertRanCleanly();
 
     [Fact]
-    public void Every_cell_has_a_slide_type_and_solutions_are_hidden()
-    {
-        Assert.All(Lesson.Cells, c => Assert.NotNull((string?)c["metadata"]?["slideshow"]?["slide_type"]));
-        var solutions = Lesson.Cells.Where(c => c["metadata"]?["tags"]?.AsArray().Any(t => (string?)t == "solution") == true).ToList();
-        Assert.Equal(2, solutions.Count);
-        Assert.All(solutions, c => Assert.True((bool?)c["metadata"]?["jupyter"]?["source_hidden"] == true));
-    }
-
-    [Fact]
     public void Masking_before_the_softmax_keeps_the_weights_summing_to_one()
     {
         Assert.Equal(1.0, Lesson.Number(@"mask before softmax: weights \[[^\]]*\], sum = " + Num), 3);

@@ -15,15 +15,6 @@ public class Lesson26Tests
     public void Runs_cleanly_top_to_bottom() => Lesson.AssertRanCleanly();
 
     [Fact]
-    public void Every_cell_has_a_slide_type_and_solutions_are_hidden()
-    {
-        Assert.All(Lesson.Cells, c => Assert.NotNull((string?)c["metadata"]?["slideshow"]?["slide_type"]));
-        var solutions = Lesson.Cells.Where(c => c["metadata"]?["tags"]?.AsArray().Any(t => (string?)t == "solution") == true).ToList();
-        Assert.Equal(2, solutions.Count);
-        Assert.All(solutions, c => Assert.True((bool?)c["metadata"]?["jupyter"]?["source_hidden"] == true));
-    }
-
-    [Fact]
     public void Shows_the_manifest_and_verifies_the_download_itself()
     {
         var manifest = DatasetManifest.TinyShakespeare;

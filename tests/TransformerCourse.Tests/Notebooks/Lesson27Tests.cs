@@ -27,15 +27,6 @@ public class Lesson27Tests
     public void Runs_cleanly_top_to_bottom() => Lesson.AssertRanCleanly();
 
     [Fact]
-    public void Every_cell_has_a_slide_type_and_solutions_are_hidden()
-    {
-        Assert.All(Lesson.Cells, c => Assert.NotNull((string?)c["metadata"]?["slideshow"]?["slide_type"]));
-        var solutions = Lesson.Cells.Where(c => c["metadata"]?["tags"]?.AsArray().Any(t => (string?)t == "solution") == true).ToList();
-        Assert.Equal(2, solutions.Count);
-        Assert.All(solutions, c => Assert.True((bool?)c["metadata"]?["jupyter"]?["source_hidden"] == true));
-    }
-
-    [Fact]
     public void The_short_run_is_the_default_and_the_full_recipes_are_one_switch_away()
     {
         Assert.Contains("this run: recipe 'cpu', 500 steps (the short run; set fullRun = true for the full recipe)", Lesson.Printed);

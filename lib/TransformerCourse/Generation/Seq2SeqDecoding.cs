@@ -127,8 +127,14 @@ public static class Seq2SeqDecoding
         Guard.Positive(maxLength, nameof(maxLength));
         var alive = new List<(long[] Tokens, double LogProb)> { ([], 0.0) };
         var finished = new List<Hypothesis>();
-        for (int t = 0; t < maxLength && finished.Count < beamWidth; t++)
+        // Stopping when beamWidth hypotheses have finished is not enough: short, unlikely endings can fill that
+        // list before the right, longer answer ends. Keep going until no live prefix could still beat the best
+        // finished one (its log-prob can only fall, its length can grow to maxLength + 1 with <eos>).
+        double BestPossible((long[] Tokens, double LogProb) a) =>
+            lengthPenalty > 0 ? a.LogProb / Math.Pow(maxLength + 1, lengthPenalty) : a.LogProb;
+        for (int t = 0; t < maxLength && alive.Count > 0; t++)
         {
+            if (finished.Count >= beamWidth && finished.Max(h => h.Score) >= alive.Max(BestPossible)) break;
             var rows = nextLogProbs(alive.Select(a => (long[])[bos, .. a.Tokens]).ToArray());
             // Every (prefix, next token) pair, best first; ties go to the earlier prefix, then the smaller id.
             var candidates = alive

@@ -75,6 +75,28 @@ public class Seq2SeqTrainingTests : TorchTest
         Assert.Equal(greedy.Tokens, one.Tokens);
     }
 
+    // Token 0 is <eos>, 1 is "a", 2 is "b". The likely answer is "a a a"; every prefix can also end early,
+    // unlikely, which fills a width-2 beam's finished list before "a a a" ends.
+    static double[][] EarlyEndings(IReadOnlyList<long[]> prefixes) => prefixes.Select(p =>
+    {
+        var tokens = p.Skip(1).ToArray();
+        double[] probs = tokens.Length == 3 && tokens.All(t => t == 1) ? [0.99, 0.005, 0.005]
+            : tokens.All(t => t == 1) ? [0.05, 0.9, 0.05]
+            : [0.9, 0.05, 0.05];
+        return probs.Select(v => Math.Log(v)).ToArray();
+    }).ToArray();
+
+    [Fact]
+    public void Beam_search_does_not_stop_at_the_first_unlikely_endings()
+    {
+        var greedy = Seq2SeqDecoding.Greedy(EarlyEndings, 3, 0, maxLength: 8);
+        var beam = Seq2SeqDecoding.Beam(EarlyEndings, 3, 0, beamWidth: 2, maxLength: 8);
+        Assert.Equal(new long[] { 1, 1, 1 }, greedy.Tokens);
+        Assert.Equal(greedy.Tokens, beam.Tokens);
+        Assert.True(beam.Finished);
+        Assert.True(beam.Score >= greedy.Score - 1e-12);
+    }
+
     [Fact]
     public void Beam_width_one_equals_greedy_on_the_transformer()
     {

@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using TransformerCourse.Notebook;
+
+namespace TransformerCourse.Tests.Notebooks;
+
+/// <summary>Lesson 9 — The Feed-Forward Network and the Transformer Block.</summary>
+public class Lesson09Tests
+{
+    const string Num = @"([-+]?\d[\d.]*(?:E[-+]?\d+)?)";
+
+    static ExecutedNotebook Lesson => ExecutedNotebook.Run("02-transformer-architecture/09-feed-forward-and-block.ipynb");
+
+    static double Parse(string s) => double.Parse(s.Replace(",", ""), NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    [Fact]
+    public void Runs_cleanly_within_its_budget()
+    {
+        Lesson.AssertRanCleanly();
+        Assert.InRange(Parse(Regex.Match(Lesson.RunnerLog, @"done in ([\d.]+)s").Groups[1].Value), 0, 120);
+    }
+
+    [Fact]
+    public void The_feed_forward_network_is_the_formula_and_acts_on_each_position_alone()
+    {
+        Assert.True(Lesson.Number(@"max \|module − formula\| = " + Num) < 1e-5);
+        Assert.True(Lesson.Number(@"max \|whole sequence − one position at a time\| = " + Num) < 1e-5);
+        var changes = Regex.Match(Lesson.Printed, @"after editing position 2: \[([^\]]+)\]").Groups[1].Value
+            .Split(", ").Select(Parse).ToArray();
+        Assert.Equal(5, changes.Length);
+        Assert.All(new[] { 0, 1, 3, 4 }, i => Assert.Equal(0, changes[i]));
+        Assert.True(changes[2] > 0.01);
+    }
+
+    [Fact]
+    public void Plots_the_activations_and_checks_gelu()
+    {
+        Assert.True(Lesson.Number(@"max \|GELU by the erf formula − nn.functional.gelu\| = " + Num) < 1e-5);
+        Assert.InRange(Lesson.Number(@"max \|GELU tanh approximation − exact GELU\| on \[−4, 4\] = " + Num), 1e-5, 1e-3);
+        Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"line\"") && h.Contains("Activation functions") && h.Contains("SiLU"));
+        Assert.True(Lesson.FigureCount("line") >= 3);
+    }
+
+    [Fact]
+    public void SwiGlu_with_the_matched_width_has_the_relu_parameter_count()
+    {
+        Assert.Contains("ReLU FFN of the base model: 2·512·2048 + 2048 + 512 = 2,099,712 parameters", Lesson.Printed);
+        Assert.Equal(1367, Lesson.Number(@"biases included: h = 2099712 / \(3·512\) = [\d.]+ → (\d+)"));
+        Assert.Contains("SwiGLU with h = 1367: 2,099,712 parameters, 0 against ReLU", Lesson.Printed);
+        Assert.Contains("module counts equal the formulas for all four: True", Lesson.Printed);
+        Assert.Contains("rounded up to a multiple of 256 → 11008", Lesson.Printed);
+        Assert.Contains(Lesson.Html, h => h.Contains("<table") && h.Contains("SwiGLU, matched width"));
+    }
+
+    [Fact]
+    public void Dropout_zeroes_and_rescales_in_training_and_is_the_identity_in_evaluation()
+    {
+        Assert.InRange(Lesson.Number(@"train mode: share of zeros = " + Num), 0.095, 0.105);
+        Assert.Equal(1 / 0.9, Lesson.Number(@"surviving value = " + Num), 3);
+        Assert.InRange(Lesson.Number(@"train mode: .*, mean = " + Num), 0.99, 1.01);
+        Assert.Equal(0, Lesson.Number(@"eval mode:  share of zeros = " + Num));
+        Assert.Equal(0, Lesson.Number(@"eval mode: .*max \|output − input\| = " + Num));
+        Assert.True(Lesson.Number(@"max difference in train mode = " + Num) > 0);
+        Assert.Equal(0, Lesson.Number(@"in eval mode = " + Num));
+    }
+
+    [Fact]
+    public void The_from_scratch_block_matches_the_library()
+    {
+        Assert.True(Lesson.Number(@"max \|EncoderBlock − from scratch\| = " + Num) < 1e-5);
+        Assert.Contains("block: [3, 7, 64] → [3, 7, 64]", Lesson.Printed);
+        Assert.Contains("after 6 blocks: [3, 7, 64]", Lesson.Printed);
+    }
+
+    [Fact]
+    public void Block_parameters_from_the_module_equal_the_formulas()
+    {
+        Assert.Contains("block parameters: module 3,152,384, 12d² + 13d = 3,152,384, EncoderBlock.ParameterCount = 3,152,384, equal: True", Lesson.Printed);
+        Assert.InRange(Lesson.Number(@"share of the block in the feed-forward network: " + Num + " %"), 66, 67);
+        var table = Assert.Single(Lesson.Html, h => h.Contains("<table") && h.Contains("whole block") && h.Contains("parameters (module)"));
+        foreach (Match row in Regex.Matches(table, @"<tr><td>[^<]+</td><td>[^<]+</td><td>(\d+)</td><td>(\d+)</td>"))
+            Assert.Equal(row.Groups[1].Value, row.Groups[2].Value);
+        Assert.Equal(1, Lesson.FigureCount("bar"));
+    }
+
+    [Fact]
+    public void Block_flops_from_the_module_equal_the_formula()
+    {
+        var rows = Regex.Matches(Lesson.Printed, @"n = +(\d+): FLOPs from the module = " + Num + ", by formula = " + Num).ToList();
+        Assert.Equal(4, rows.Count);
+        Assert.All(rows, r => Assert.Equal(Parse(r.Groups[2].Value), Parse(r.Groups[3].Value)));
+        // 24·n·d² + 4·n²·d at n = 128, d = 512.
+        Assert.Equal(24.0 * 128 * 512 * 512 + 4.0 * 128 * 128 * 512, Parse(rows[1].Groups[2].Value), 1e-4 * 8.4e8);
+        Assert.Contains("module count equals formula at every length: True", Lesson.Printed);
+        Assert.Contains("n = 6d = 3072 tokens", Lesson.Printed);
+        Assert.Contains(Lesson.Html, h => h.Contains("<table") && h.Contains("FLOPs (module)") && h.Contains("FLOPs (formula"));
+    }
+
+    [Fact]
+    public void Exercise_checks_fail_on_placeholders_and_pass_on_solutions()
+    {
+        Assert.Equal(2, Lesson.Count(Check.FailMark));
+        Assert.Equal(2, Lesson.Count(Check.PassMark));
+        Assert.Matches(@"(?s)NOT YET: MatchingSwiGluWidth.*PASS: MatchingSwiGluWidth.*NOT YET: SwiGluBlockFlops.*PASS: SwiGluBlockFlops", Lesson.Printed);
+    }
+}

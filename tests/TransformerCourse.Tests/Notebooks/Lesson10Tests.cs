@@ -1,0 +1,98 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using TransformerCourse.Notebook;
+
+namespace TransformerCourse.Tests.Notebooks;
+
+/// <summary>Lesson 10 — The Encoder–Decoder Transformer.</summary>
+public class Lesson10Tests
+{
+    const string Num = @"([-+]?\d[\d.]*(?:E[-+]?\d+)?)";
+    const string Count = @"(\d{1,3}(?:,\d{3})*)";
+
+    static ExecutedNotebook Lesson => ExecutedNotebook.Run("02-transformer-architecture/10-encoder-decoder.ipynb");
+
+    static double Parse(string s) => double.Parse(s.Replace(",", ""), NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    /// <summary>A number printed with thousands separators ("63,082,496"), captured by the first group.</summary>
+    static double Grouped(string pattern)
+    {
+        var m = Regex.Match(Lesson.Printed, pattern);
+        Assert.True(m.Success, $"'{pattern}' not found in:\n{Lesson.Printed}");
+        return Parse(m.Groups[1].Value);
+    }
+
+    [Fact]
+    public void Runs_cleanly_within_its_budget()
+    {
+        Lesson.AssertRanCleanly();
+        Assert.InRange(Parse(Regex.Match(Lesson.RunnerLog, @"done in ([\d.]+)s").Groups[1].Value), 0, 120);
+    }
+
+    [Fact]
+    public void The_decoder_block_hides_the_future_and_the_padding()
+    {
+        Assert.Contains("cross-attention weights [2, 4, 5, 7] (B, H, L_t, L_s)", Lesson.Printed);
+        Assert.Equal(0, Lesson.Number(@"weight above the diagonal of the self-attention \(the future\): " + Num));
+        Assert.Equal(0, Lesson.Number(@"cross-attention weight on the padded source positions: " + Num));
+        Assert.Equal(Grouped(@"decoder block parameters: module " + Count), Grouped(@"decoder block parameters: .*formula .* = " + Count));
+        Assert.Equal(0, Lesson.Number(@"edit target position 3 → max change at positions 0–2: " + Num));
+        Assert.True(Lesson.Number(@"at positions 3–4: " + Num) > 0.01);
+        Assert.True(Lesson.Number(@"edit source position 0 → max change at target position 0: " + Num) > 0.01);
+        Assert.Equal(0, Lesson.Number(@"edit padded source positions → max change anywhere: " + Num));
+    }
+
+    [Fact]
+    public void The_shape_walk_through_reproduces_the_forward_pass()
+    {
+        foreach (var line in new[] { @"source mask\s+\[2, 1, 6\]", @"encoder block 1\s+\[2, 6, 512\].*\[2, 8, 6, 6\]", @"encoder block 6\s+\[2, 6, 512\]",
+                     @"target mask\s+\[2, 5, 5\]", @"decoder block 1\s+\[2, 5, 512\].*self \[2, 8, 5, 5\], cross \[2, 8, 5, 6\]",
+                     @"logits Y_N · Eᵀ\s+\[2, 5, 37000\]" })
+            Assert.Matches(line, Lesson.Printed);
+        Assert.True(Lesson.Number(@"max \|step by step − baseModel.forward\| = " + Num) < 1e-5);
+        Assert.True(Lesson.Number(@"max \|memory − baseModel.Encode\| = " + Num) < 1e-5);
+    }
+
+    [Fact]
+    public void The_base_model_count_equals_the_closed_form_and_is_about_63_1_million()
+    {
+        double module = Grouped(@"counted from the module = " + Count);
+        double closed = Grouped(@"counted from the module = [\d,]+, closed form = " + Count);
+        Assert.Equal(closed, module);
+        Assert.InRange(module, 63.0e6, 63.2e6);
+        Assert.Contains("equal: True", Lesson.Printed);
+        Assert.Contains("that is 63.1M parameters", Lesson.Printed);
+        var table = Assert.Single(Lesson.Html, h => h.Contains("<table") && h.Contains("shared embedding E"));
+        foreach (Match row in Regex.Matches(table, @"<tr><td>[^<]+</td><td>(\d+)</td><td>(\d+)</td>"))
+            Assert.Equal(row.Groups[1].Value, row.Groups[2].Value);
+    }
+
+    [Fact]
+    public void Explains_the_gap_to_65M_with_computed_numbers()
+    {
+        double v65 = Grouped(@"vocabulary that gives exactly 65.0M: V = " + Count);
+        Assert.InRange(v65, 40_000, 41_500);
+        Assert.Contains(Lesson.Html, h => h.Contains("<table") && h.Contains("three separate V") && h.Contains("minus 65M"));
+        double bigHigh = Grouped(@"vocabulary that rounds to 213M: V from [\d,]+ to " + Count);
+        double baseLow = Grouped(@"vocabulary that rounds to 65M \(base\): V from " + Count);
+        Assert.True(bigHigh < baseLow, $"big {bigHigh} vs base {baseLow}");
+        Assert.InRange(Grouped(@"big model with V = 37,000: " + Count), 214e6, 214.5e6);
+    }
+
+    [Fact]
+    public void Draws_self_and_cross_attention_heatmaps_with_tokens()
+    {
+        Assert.True(Lesson.FigureCount("heatmap") >= 2);
+        Assert.Contains(Lesson.Html, h => h.Contains("Decoder self-attention") && h.Contains("\"march\""));
+        Assert.Contains(Lesson.Html, h => h.Contains("Cross-attention (untrained)") && h.Contains("\"march\"") && h.Contains("data-kind=\"heatmap\""));
+        Assert.Contains("cross-attention [1, 4, 7, 11]", Lesson.Printed);
+    }
+
+    [Fact]
+    public void Exercise_checks_fail_on_placeholders_and_pass_on_solutions()
+    {
+        Assert.Equal(2, Lesson.Count(Check.FailMark));
+        Assert.Equal(2, Lesson.Count(Check.PassMark));
+        Assert.Matches(@"(?s)NOT YET: MyParameterCount.*PASS: MyParameterCount.*NOT YET: MyTargetMask.*PASS: MyTargetMask", Lesson.Printed);
+    }
+}

@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using TransformerCourse.Notebook;
+
+namespace TransformerCourse.Tests.Notebooks;
+
+/// <summary>Lesson 11 — Training a Transformer.</summary>
+public class Lesson11Tests
+{
+    const string Num = @"([-+]?\d[\d.]*(?:E[-+]?\d+)?)";
+
+    static ExecutedNotebook Lesson => ExecutedNotebook.Run("02-transformer-architecture/11-training-a-transformer.ipynb");
+
+    static double Parse(string s) => double.Parse(s.Replace(",", ""), NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    [Fact]
+    public void Runs_cleanly_within_its_budget()
+    {
+        Lesson.AssertRanCleanly();
+        Assert.InRange(Parse(Regex.Match(Lesson.RunnerLog, @"done in ([\d.]+)s").Groups[1].Value), 0, 120);
+    }
+
+    [Fact]
+    public void The_split_is_by_meaning_and_batches_use_teacher_forcing()
+    {
+        Assert.Equal(0, Lesson.Number(@"held-out examples whose number or date also occurs in training: (\d+)"));
+        Assert.Matches(@"decoder input <bos> \S+", Lesson.Printed);
+        Assert.Contains(Lesson.Html, h => h.Contains("<table") && h.Contains("held-out examples") && h.Contains("&lt;date&gt;"));
+    }
+
+    [Fact]
+    public void Label_smoothing_matches_the_hand_computation_and_has_a_floor()
+    {
+        Assert.Equal(0.901724, Lesson.Number(@"gets q = 1 − ε \+ ε/V = " + Num), 6);
+        Assert.True(Lesson.Number(@"max difference = " + Num + @" \(tolerance 1E-09") < 1e-9);
+        double floor = Lesson.Number(@"its floor is " + Num + " nats");
+        double v = 58, e = 0.1, top = 1 - e + e / v, rest = e / v;
+        Assert.Equal(-top * Math.Log(top) - (v - 1) * rest * Math.Log(rest), floor, 4);
+        Assert.Equal(0.902, Lesson.Number(@"smoothed loss is lowest at p = " + Num), 3);
+        Assert.Equal(1, Lesson.FigureCount("bar"));
+    }
+
+    [Fact]
+    public void The_noam_schedule_peaks_at_the_end_of_warm_up()
+    {
+        Assert.Equal(4000, Lesson.Number(@"paper \(d = 512, w = 4000\): peak at step (\d+)"));
+        Assert.Equal(200, Lesson.Number(@"ours \(d = 64, w = 200, factor 0.5\): peak at step (\d+)"));
+        Assert.Equal(2, Regex.Matches(Lesson.Printed, @"lr\(4w\)/peak = 0\.500").Count);
+        Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"line\"") && h.Contains("d = 512, w = 4000"));
+    }
+
+    [Fact]
+    public void Training_lowers_the_loss_towards_the_floor()
+    {
+        var counts = Regex.Match(Lesson.Printed, @"model: ([\d,]+) parameters \(closed form ([\d,]+)\)");
+        Assert.True(counts.Success);
+        Assert.Equal(counts.Groups[1].Value, counts.Groups[2].Value);
+        Assert.Equal(500, Lesson.Number(@"trained (\d+) steps"));
+        double first = Lesson.Number(@"loss at step 1 = " + Num);
+        double last = Lesson.Number(@"mean of the last 50 steps = " + Num);
+        double floor = Lesson.Number(@"the label-smoothing floor = " + Num);
+        Assert.True(first > 3.5 && last < first / 3, $"loss {first} → {last}");
+        Assert.InRange(last, floor, floor + 0.3);
+        Assert.Contains(Lesson.Html, h => h.Contains("Training loss") && h.Contains("data-kind=\"line\""));
+    }
+
+    [Fact]
+    public void Held_out_exact_match_reaches_95_percent()
+    {
+        double overall = Lesson.Number(@"held-out exact match = " + Num + " %");
+        Assert.True(overall >= 95, $"held-out exact match {overall} %");
+        var perTask = Regex.Matches(Lesson.Printed, @"  (\w+): held-out ([\d.]+) %, training ([\d.]+) %").ToList();
+        Assert.Equal(3, perTask.Count);
+        Assert.All(perTask, m => Assert.True(Parse(m.Groups[2].Value) >= 90, $"{m.Groups[1].Value}: {m.Groups[2].Value} %"));
+    }
+
+    [Fact]
+    public void Beam_width_one_is_greedy_and_beam_can_beat_greedy()
+    {
+        var m = Regex.Match(Lesson.Printed, @"beam width 1 vs greedy on (\d+) held-out examples: identical tokens on (\d+), max \|log-prob difference\| = " + Num);
+        Assert.True(m.Success, Lesson.Printed);
+        Assert.True(int.Parse(m.Groups[1].Value) >= 50);
+        Assert.Equal(m.Groups[1].Value, m.Groups[2].Value);
+        Assert.True(Parse(m.Groups[3].Value) < 1e-4);
+        Assert.Contains("greedy:        \"a\" p = 0.170", Lesson.Printed);
+        Assert.Contains("beam, width 1: \"a\" p = 0.170", Lesson.Printed);
+        Assert.Contains("beam, width 2: \"b\" p = 0.360", Lesson.Printed);
+        Assert.Contains(Lesson.Html, h => h.Contains("<table") && h.Contains("beam, width 4"));
+    }
+
+    [Fact]
+    public void Cross_attention_heatmaps_show_the_learned_alignment()
+    {
+        Assert.Contains("translations: 5 march 2024 | 342 | seven hundred eight", Lesson.Printed);
+        Assert.Equal(3, Lesson.Html.Count(h => h.Contains("Trained cross-attention") && h.Contains("data-kind=\"heatmap\"")));
+        Assert.Contains(Lesson.Html, h => h.Contains("Trained cross-attention") && h.Contains("\"march\"") && h.Contains("\"2\""));
+        Assert.True(Lesson.Number(@"decoder layer 2: " + Num + " % aligned") >= 90);
+    }
+
+    [Fact]
+    public void Exercise_checks_fail_on_placeholders_and_pass_on_solutions()
+    {
+        Assert.Equal(2, Lesson.Count(Check.FailMark));
+        Assert.Equal(2, Lesson.Count(Check.PassMark));
+        Assert.Matches(@"(?s)NOT YET: SmoothedLossFloor.*PASS: SmoothedLossFloor.*NOT YET: MyGreedy.*PASS: MyGreedy", Lesson.Printed);
+    }
+}

@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using TransformerCourse.Notebook;
+
+namespace TransformerCourse.Tests.Notebooks;
+
+/// <summary>Lesson 8 — Residual Connections and Layer Normalization.</summary>
+public class Lesson08Tests
+{
+    const string Num = @"([-+]?[\d.]+(?:E[-+]?\d+)?)";
+
+    static ExecutedNotebook Lesson => ExecutedNotebook.Run("02-transformer-architecture/08-residuals-and-layer-norm.ipynb");
+
+    static double Parse(string text) => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    [Fact]
+    public void Runs_cleanly_with_slide_types_and_hidden_solutions()
+    {
+        Lesson.AssertRanCleanly();
+        Assert.All(Lesson.Cells, c => Assert.NotNull((string?)c["metadata"]?["slideshow"]?["slide_type"]));
+        var solutions = Lesson.Cells.Where(c => c["metadata"]?["tags"]?.AsArray().Any(t => (string?)t == "solution") == true).ToList();
+        Assert.Equal(2, solutions.Count);
+        Assert.All(solutions, c => Assert.True((bool?)c["metadata"]?["jupyter"]?["source_hidden"] == true));
+    }
+
+    [Fact]
+    public void Residual_connection_computes_the_post_and_pre_formulas()
+    {
+        foreach (var placement in new[] { "Post", "Pre ", "None" })
+            Assert.True(Lesson.Number($@"{placement}: max \|ResidualConnection − formula\| = " + Num) < 1e-5, placement);
+    }
+
+    [Fact]
+    public void Without_residuals_the_gradient_vanishes_with_depth()
+    {
+        double plainTop = Lesson.Number(@"plain stack: +gradient at layer 31 = " + Num);
+        double plainInput = Lesson.Number(@"plain stack: +gradient at layer 31 = [\d.E+\-]+, at the input = " + Num);
+        double residualInput = Lesson.Number(@"residual stack: gradient at layer 31 = [\d.E+\-]+, at the input = " + Num);
+        double ratio = Lesson.Number(@"ratio residual / plain at the input = " + Num);
+        Assert.True(plainInput < 1e-10 * plainTop, $"plain: top {plainTop}, input {plainInput}");
+        Assert.True(residualInput > 0.5, $"residual input gradient {residualInput}");
+        Assert.True(ratio > 1e10, $"ratio {ratio}");
+        Assert.Equal(residualInput / plainInput, ratio, ratio * 0.02);
+        Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"line\"") && h.Contains("Gradient norm at the input of each layer"));
+    }
+
+    [Fact]
+    public void Only_normalised_stacks_are_robust_to_the_initialisation_scale()
+    {
+        double[] Row(string name) => Regex.Match(Lesson.Printed, Regex.Escape(name) + @" +gradient at the input for s = (.*)").Groups[1].Value
+            .Split(", ").Select(part => Parse(part.Split(": ")[1])).ToArray();
+        var plain = Row("plain");
+        var residual = Row("residual, no norm");
+        var post = Row("Post-LN");
+        var pre = Row("Pre-LN");
+        Assert.Equal(5, plain.Length);
+        Assert.True(plain[0] < 1e-6 && plain[^1] > 1e6, string.Join(", ", plain));        // vanishes below s = 1, explodes above
+        Assert.InRange(plain[2], 0.1, 10);                                                   // fine at s = 1
+        Assert.True(residual[^1] > 1e6, string.Join(", ", residual));                       // residual alone explodes
+        Assert.All(post, g => Assert.InRange(g, 0.1, 10));
+        Assert.All(pre, g => Assert.InRange(g, 0.1, 100));
+        Assert.Equal(1.0, Lesson.Number(@"Post-LN " + Num + @", Pre-LN"), 2);
+    }
+
+    [Fact]
+    public void LayerNorm_from_scratch_matches_TorchSharp_in_values_and_gradients()
+    {
+        foreach (var what in new[] { "values", "∂L/∂x", "∂L/∂γ", "∂L/∂β", "library values", "library ∂L/∂x" })
+            Assert.True(Lesson.Number($@"LayerNorm {Regex.Escape(what)}: max \|ours − nn.LayerNorm\| = " + Num) < 1e-5, what);
+        Assert.Contains("all within tolerance 1E-005: True", Lesson.Printed);
+        Assert.True(Lesson.Number(@"max \|unbiased-variance version − nn.LayerNorm\| = " + Num) > 1e-2);
+        Assert.Contains("std from 1.0000 to 1.0000", Lesson.Printed);
+        Assert.Equal(0, Lesson.Number(@"one token normalised alone vs inside the batch: max difference = " + Num));
+    }
+
+    [Fact]
+    public void Post_LN_without_warmup_collapses_where_Pre_LN_and_warmup_train()
+    {
+        double lnV = Lesson.Number(@"ln 16 = " + Num);
+        double Loss(string run) => Lesson.Number(Regex.Escape(run) + @" *: mean loss over the last 20 steps = " + Num);
+        double Exact(string run) => Lesson.Number(Regex.Escape(run) + @" *: mean loss over the last 20 steps = [\d.]+, held-out exact match = " + Num);
+        double Cosine(string run) => Lesson.Number(Regex.Escape(run) + @" *: mean cosine similarity between the 12 output vectors of a sequence = " + Num);
+        Assert.True(Math.Abs(Loss("Post-LN, no warm-up") - lnV) < 0.05, $"Post-LN loss {Loss("Post-LN, no warm-up")}");
+        Assert.True(Exact("Post-LN, no warm-up") < 0.05);
+        Assert.True(Cosine("Post-LN, no warm-up") > 0.99);
+        Assert.True(Loss("Pre-LN, no warm-up") < 0.1 && Exact("Pre-LN, no warm-up") > 0.9);
+        Assert.True(Math.Abs(Cosine("Pre-LN, no warm-up")) < 0.3);
+        Assert.True(Loss("Post-LN, 50-step warm-up") < 1.0 && Exact("Post-LN, 50-step warm-up") > 0.3);
+        Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"line\"") && h.Contains("Training loss, 8-layer encoder"));
+
+        // The same split with two more seeds.
+        var seeds = Regex.Matches(Lesson.Printed, @"seed (\d), (Post|Pre)-LN, no warm-up: mean loss over the last 20 steps = ([\d.]+), cosine between positions = ([-\d.]+)")
+            .Select(m => (Norm: m.Groups[2].Value, Loss: Parse(m.Groups[3].Value), Cosine: Parse(m.Groups[4].Value))).ToList();
+        Assert.Equal(4, seeds.Count);
+        Assert.All(seeds.Where(s => s.Norm == "Post"), s => Assert.True(s.Loss > lnV - 0.05 && s.Cosine > 0.99, s.ToString()));
+        Assert.All(seeds.Where(s => s.Norm == "Pre"), s => Assert.True(s.Loss < 1.0 && s.Cosine < 0.5, s.ToString()));
+    }
+
+    [Fact]
+    public void Exercise_checks_fail_on_placeholders_and_pass_on_solutions()
+    {
+        Assert.Equal(2, Lesson.Count(Check.FailMark));
+        Assert.Equal(2, Lesson.Count(Check.PassMark));
+        Assert.Matches(@"(?s)NOT YET: MyResidualStep.*PASS: MyResidualStep.*NOT YET: LayerNormInputGradient.*PASS: LayerNormInputGradient", Lesson.Printed);
+    }
+}

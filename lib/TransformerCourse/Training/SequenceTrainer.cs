@@ -9,8 +9,9 @@ public static class SequenceTrainer
 {
     /// <summary>Trains with cross-entropy over every target position; returns the loss at each step.</summary>
     /// <param name="onStep">Called after each step with (step, loss), e.g. to take attention snapshots.</param>
+    /// <param name="learningRateAt">Optional schedule: the rate for each 1-based step (default: constant).</param>
     public static List<double> Fit(nn.Module<Tensor, Tensor> model, ISequenceTask task, int steps, int batchSize,
-        double learningRate = 3e-3, Action<int, double>? onStep = null)
+        double learningRate = 3e-3, Action<int, double>? onStep = null, Func<int, double>? learningRateAt = null)
     {
         Guard.Positive(steps, nameof(steps));
         Guard.Positive(learningRate, nameof(learningRate));
@@ -19,6 +20,8 @@ public static class SequenceTrainer
         model.train();
         for (int step = 1; step <= steps; step++)
         {
+            if (learningRateAt is not null)
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRateAt(step);
             using var scope = NewDisposeScope();
             using var batch = task.Sample(batchSize);
             var logits = model.forward(batch.Source);

@@ -22,23 +22,6 @@ public static class WarmupTrainer
         Guard.Positive(steps, nameof(steps));
         Guard.Positive(learningRate, nameof(learningRate));
         if (warmupSteps < 0) throw new ArgumentException($"warmupSteps must be 0 or more but is {warmupSteps}.", nameof(warmupSteps));
-        var optimizer = optim.Adam(model.parameters(), learningRate);
-        var losses = new List<double>(steps);
-        model.train();
-        for (int step = 1; step <= steps; step++)
-        {
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = RateAt(step, learningRate, warmupSteps);
-            using var scope = NewDisposeScope();
-            using var batch = task.Sample(batchSize);
-            var logits = model.forward(batch.Source);
-            var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), batch.Target.reshape(-1));
-            optimizer.zero_grad();
-            loss.backward();
-            optimizer.step();
-            losses.Add(loss.item<float>());
-            onStep?.Invoke(step, losses[^1]);
-        }
-        model.eval();
-        return losses;
+        return SequenceTrainer.Fit(model, task, steps, batchSize, learningRate, onStep, step => RateAt(step, learningRate, warmupSteps));
     }
 }

@@ -4,13 +4,14 @@ using static TorchSharp.torch;
 namespace TransformerCourse.Notebook;
 
 /// <summary>
+/// OBSOLETE — being replaced by <see cref="Exercises.Exercise"/> and the per-lesson checkers in Exercises/.
 /// Exercise checks: each prints one line, "PASS" or "NOT YET" with a hint, and returns whether it
 /// passed. They never print the expected answer.
 /// </summary>
 public static class Check
 {
-    public const string PassMark = "✅ PASS";
-    public const string FailMark = "❌ NOT YET";
+    public const string PassMark = Exercises.Exercise.PassMark;
+    public const string FailMark = Exercises.Exercise.FailMark;
 
     public static bool Close(double actual, double expected, double tolerance, string hint, string what = "your value")
     {

@@ -17,10 +17,10 @@ public sealed class GptTrainer : IDisposable
     public const string CheckpointFile = "ckpt.bin";
 
     private readonly TokenCorpus corpus;
+    private readonly TrainingLoop<(Tensor Inputs, Tensor Targets)> loop;
     private readonly WarmupCosineSchedule schedule;
     private readonly string? outputFolder;
     private readonly long nonEmbeddingParameters;
-    private readonly TrainingLoop<(Tensor Inputs, Tensor Targets)> loop;
 
     /// <param name="outputFolder">Where checkpoints and CSVs go; null keeps everything in memory.</param>
     /// <param name="resume">Continue from the checkpoint in <paramref name="outputFolder"/>.</param>
@@ -67,7 +67,7 @@ public sealed class GptTrainer : IDisposable
             var info = Checkpoint.Load(path, Model, Optimizer, BatchGenerator);
             if (info.Alphabet != new string(tokenizer.Symbols.ToArray()))
                 throw new ArgumentException($"The checkpoint in '{outputFolder}' was trained with a different alphabet.", nameof(tokenizer));
-            loop.Step = info.Step;
+            Step = info.Step;
             Metrics = TrainingMetrics.ReadCsv(outputFolder, Step);
         }
     }
@@ -81,7 +81,7 @@ public sealed class GptTrainer : IDisposable
     public TrainingMetrics Metrics { get; } = new();
 
     /// <summary>Steps completed so far.</summary>
-    public int Step => loop.Step;
+    public int Step { get => loop.Step; private set => loop.Step = value; }
 
     /// <summary>Training FLOPs in one step (see <see cref="FlopCounter"/>).</summary>
     public double FlopsPerStep => FlopCounter.PerStep(Model.Config, nonEmbeddingParameters, Recipe.BatchSize);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TorchSharp;
 using TorchSharp.Modules;
 using TransformerCourse.Data;
@@ -7,19 +6,18 @@ using static TorchSharp.torch;
 
 namespace TransformerCourse.Training;
 
-/// <summary>Raised when the loss stops being a finite number; the last good checkpoint is kept.</summary>
-public sealed class TrainingDivergedException(string message) : Exception(message);
-
 /// <summary>
 /// Trains the capstone GPT: AdamW with decoupled weight decay on matrices only (Loshchilov and Hutter,
 /// 2019), warm-up + cosine learning rate, gradient clipping, periodic evaluation on fixed batches,
-/// atomic checkpoints with everything needed to resume bit-for-bit on the CPU.
+/// atomic checkpoints with everything needed to resume bit-for-bit on the CPU. The steps themselves are
+/// <see cref="TrainingLoop{TBatch}"/>'s; this class adds the model, the optimizer groups, evaluation and checkpoints.
 /// </summary>
 public sealed class GptTrainer : IDisposable
 {
     public const string CheckpointFile = "ckpt.bin";
 
     private readonly TokenCorpus corpus;
+    private readonly TrainingLoop<(Tensor Inputs, Tensor Targets)> loop;
     private readonly WarmupCosineSchedule schedule;
     private readonly string? outputFolder;
     private readonly long nonEmbeddingParameters;
@@ -48,6 +46,19 @@ public sealed class GptTrainer : IDisposable
             ],
             recipe.LearningRate, recipe.Beta1, recipe.Beta2, 1e-8, recipe.WeightDecay);
         BatchGenerator = new Generator((ulong)recipe.Seed);
+        string kept = outputFolder is null ? "(none: no output folder)" : $"in '{outputFolder}'";
+        loop = new TrainingLoop<(Tensor Inputs, Tensor Targets)>(Model, Optimizer,
+            () => corpus.Batch(false, recipe.BatchSize, recipe.ContextLength, BatchGenerator, device),
+            batch => Model.Loss(batch.Inputs, batch.Targets),
+            new TrainingLoopOptions(recipe.Steps, step => schedule.At(step - 1), recipe.GradientClip, recipe.EvalInterval,
+                $"The last good checkpoint {kept} was kept. Try a lower learning rate or stronger clipping."),
+            evaluate: _ => EvaluateAndSave());
+        loop.StepCompleted += s =>
+        {
+            var record = new StepRecord(s.Step, s.Loss, s.LearningRate, s.Milliseconds, Recipe.BatchSize * Recipe.ContextLength / (s.Milliseconds / 1000));
+            Metrics.Steps.Add(record);
+            StepCompleted?.Invoke(record);
+        };
 
         if (resume)
         {
@@ -70,7 +81,7 @@ public sealed class GptTrainer : IDisposable
     public TrainingMetrics Metrics { get; } = new();
 
     /// <summary>Steps completed so far.</summary>
-    public int Step { get; private set; }
+    public int Step { get => loop.Step; private set => loop.Step = value; }
 
     /// <summary>Training FLOPs in one step (see <see cref="FlopCounter"/>).</summary>
     public double FlopsPerStep => FlopCounter.PerStep(Model.Config, nonEmbeddingParameters, Recipe.BatchSize);
@@ -78,47 +89,12 @@ public sealed class GptTrainer : IDisposable
     public event Action<StepRecord>? StepCompleted;
     public event Action<EvalRecord>? Evaluated;
 
-    /// <summary>Trains until the recipe's last step, or until <paramref name="stopAfterStep"/>.</summary>
-    public void Run(int? stopAfterStep = null)
-    {
-        int end = Math.Min(Recipe.Steps, stopAfterStep ?? Recipe.Steps);
-        while (Step < end)
-        {
-            TrainStep();
-            if (Step % Recipe.EvalInterval == 0 || Step == Recipe.Steps) EvaluateAndSave();
-        }
-        if (Step == end && Step % Recipe.EvalInterval != 0 && Step != Recipe.Steps) EvaluateAndSave();
-    }
+    /// <summary>Trains until the recipe's last step, or until <paramref name="stopAfterStep"/>; evaluates and saves a
+    /// checkpoint every <c>EvalInterval</c> steps and where the run stops.</summary>
+    public void Run(int? stopAfterStep = null) => loop.Run(stopAfterStep);
 
     /// <summary>One optimisation step; returns its loss.</summary>
-    public double TrainStep()
-    {
-        var watch = Stopwatch.StartNew();
-        double lr = schedule.At(Step);
-        foreach (var group in Optimizer.ParamGroups) group.LearningRate = lr;
-        Model.train();
-        double loss;
-        using (var scope = NewDisposeScope())
-        {
-            var (x, y) = corpus.Batch(false, Recipe.BatchSize, Recipe.ContextLength, BatchGenerator, Device);
-            var lossTensor = Model.Loss(x, y);
-            Optimizer.zero_grad();
-            lossTensor.backward();
-            nn.utils.clip_grad_norm_(Model.parameters(), Recipe.GradientClip);
-            Optimizer.step();
-            loss = lossTensor.item<float>();
-        }
-        if (!double.IsFinite(loss))
-            throw new TrainingDivergedException(
-                $"The loss became {loss} at step {Step + 1} (learning rate {lr:G3}). Training stopped; the last good checkpoint " +
-                $"{(outputFolder is null ? "(none: no output folder)" : $"in '{outputFolder}'")} was kept. Try a lower learning rate or stronger clipping.");
-        Step++;
-        var ms = watch.Elapsed.TotalMilliseconds;
-        var record = new StepRecord(Step, loss, lr, ms, Recipe.BatchSize * Recipe.ContextLength / (ms / 1000));
-        Metrics.Steps.Add(record);
-        StepCompleted?.Invoke(record);
-        return loss;
-    }
+    public double TrainStep() => loop.TrainStep().Loss;
 
     /// <summary>Mean loss on the same <c>EvalBatches</c> batches of each split every time.</summary>
     public EvalRecord Evaluate()

@@ -37,27 +37,20 @@ public static class Seq2SeqTrainer
         var special = task.Vocabulary.Special;
         var random = new Random(options.Seed);
         using var optimizer = optim.Adam(model.parameters(), schedule.At(1), 0.9, 0.98, 1e-9);
+        var loop = new TrainingLoop<Seq2SeqBatch>(model, optimizer,
+            () => task.Batch(task.Sample(options.BatchSize, random), device),
+            batch => LabelSmoothedCrossEntropy.Compute(
+                model.forward(batch.Source, batch.TargetInput,
+                    Seq2SeqMasks.Source(batch.Source, special.Pad), Seq2SeqMasks.Target(batch.TargetInput, special.Pad)),
+                batch.TargetOutput, options.LabelSmoothing, special.Pad),
+            new TrainingLoopOptions(options.Steps, schedule.At, options.GradientClip, DivergenceHint: "Lower LearningRateFactor."));
         var history = new List<Seq2SeqStep>(options.Steps);
-        model.train();
-        for (int step = 1; step <= options.Steps; step++)
+        loop.StepCompleted += s =>
         {
-            using var scope = NewDisposeScope();
-            double lr = schedule.At(step);
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-            using var batch = task.Batch(task.Sample(options.BatchSize, random), device);
-            var logits = model.forward(batch.Source, batch.TargetInput,
-                Seq2SeqMasks.Source(batch.Source, special.Pad), Seq2SeqMasks.Target(batch.TargetInput, special.Pad));
-            var loss = LabelSmoothedCrossEntropy.Compute(logits, batch.TargetOutput, options.LabelSmoothing, special.Pad);
-            optimizer.zero_grad();
-            loss.backward();
-            if (options.GradientClip > 0) nn.utils.clip_grad_norm_(model.parameters(), options.GradientClip);
-            optimizer.step();
-            var record = new Seq2SeqStep(step, loss.item<float>(), lr);
-            if (!double.IsFinite(record.Loss))
-                throw new TrainingDivergedException($"The loss became {record.Loss} at step {step} (learning rate {lr:G3}); lower LearningRateFactor.");
-            history.Add(record);
-            onStep?.Invoke(record);
-        }
+            history.Add(new Seq2SeqStep(s.Step, s.Loss, s.LearningRate));
+            onStep?.Invoke(history[^1]);
+        };
+        loop.Run();
         model.eval();
         return history;
     }

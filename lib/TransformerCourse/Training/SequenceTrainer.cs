@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace TransformerCourse.Training;
 
-/// <summary>A plain Adam loop for the small sequence tasks of Section 1.</summary>
+/// <summary>A plain Adam loop (a <see cref="TrainingLoop{TBatch}"/> without clipping) for the small sequence tasks of Section 1.</summary>
 public static class SequenceTrainer
 {
     /// <summary>Trains with cross-entropy over every target position; returns the loss at each step.</summary>
@@ -15,25 +15,19 @@ public static class SequenceTrainer
     {
         Guard.Positive(steps, nameof(steps));
         Guard.Positive(learningRate, nameof(learningRate));
-        var optimizer = optim.Adam(model.parameters(), learningRate);
-        var losses = new List<double>(steps);
-        model.train();
-        for (int step = 1; step <= steps; step++)
-        {
-            if (learningRateAt is not null)
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRateAt(step);
-            using var scope = NewDisposeScope();
-            using var batch = task.Sample(batchSize);
-            var logits = model.forward(batch.Source);
-            var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), batch.Target.reshape(-1));
-            optimizer.zero_grad();
-            loss.backward();
-            optimizer.step();
-            losses.Add(loss.item<float>());
-            onStep?.Invoke(step, losses[^1]);
-        }
+        using var optimizer = optim.Adam(model.parameters(), learningRate);
+        var loop = new TrainingLoop<SequenceBatch>(model, optimizer,
+            () => task.Sample(batchSize),
+            batch =>
+            {
+                var logits = model.forward(batch.Source);
+                return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), batch.Target.reshape(-1));
+            },
+            new TrainingLoopOptions(steps, learningRateAt));
+        if (onStep is not null) loop.StepCompleted += s => onStep(s.Step, s.Loss);
+        loop.Run();
         model.eval();
-        return losses;
+        return loop.History.Select(s => s.Loss).ToList();
     }
 
     /// <summary>Fraction of fresh examples whose whole target sequence is predicted exactly.</summary>

@@ -11,7 +11,7 @@ public static class Lesson12
     /// cross from one word into the next).
     /// </summary>
     public static Verdict CountPairs(Func<List<int[]>, Dictionary<(int, int), int>> yours) => Check("your CountPairs",
-        "reread the section on training a byte-pair encoder: which neighbours does one step look at, and where does a word end?",
+        "go back to step 1 of the section \"Byte-pair encoding\": which neighbours are counted, and where does a word end?",
         () =>
         {
             var random = new Random(12);
@@ -48,7 +48,7 @@ public static class Lesson12
     /// overlaps, returning a new array.
     /// </summary>
     public static Verdict MergePair(Func<int[], int, int, int, int[]> yours) => Check("your MergePair",
-        "reread the section on applying a merge: scan left to right, and think about what happens to both tokens of a pair once they have been merged.",
+        "go back to step 3 of the section \"Byte-pair encoding\": once two tokens have become one, can either of them still take part in another pair?",
         () =>
         {
             const int X = 99;

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TransformerCourse.Attention;
 using TransformerCourse.Data;
+using TransformerCourse.Exercises;
 using TransformerCourse.Transformer;
 using static TorchSharp.torch;
 
@@ -38,6 +39,7 @@ public static class Seq2SeqDecoding
     /// <param name="lengthPenalty">α in Score = LogProb / length^α (1 = mean log-prob per token; 0 = plain sum).</param>
     public static Hypothesis[] Greedy(EncoderDecoderTransformer model, Tensor source, SpecialTokens special, int maxLength, double lengthPenalty = 1.0)
     {
+        RebuiltRoutines.Enter("Seq2SeqDecoding.Greedy");
         Guard.RankExactly(source, 2, nameof(source), "batch, L_s");
         CheckLength(model, maxLength);
         return InEval(model, () =>
@@ -81,6 +83,7 @@ public static class Seq2SeqDecoding
     public static Hypothesis Beam(EncoderDecoderTransformer model, Tensor source, SpecialTokens special, int beamWidth, int maxLength,
         double lengthPenalty = 1.0)
     {
+        RebuiltRoutines.Enter("Seq2SeqDecoding.Beam");
         if (source.dim() == 1) source = source.unsqueeze(0);
         Guard.RankExactly(source, 2, nameof(source), "1, L_s");
         if (source.shape[0] != 1) throw new ArgumentException($"source has shape {Guard.Shape(source)}; beam search takes one sequence, (1, L_s).", nameof(source));
@@ -105,6 +108,7 @@ public static class Seq2SeqDecoding
     /// <summary>Greedy decoding with any next-token distribution: prefixes (each starting with &lt;bos&gt;) → log-probabilities over the vocabulary.</summary>
     public static Hypothesis Greedy(Func<IReadOnlyList<long[]>, double[][]> nextLogProbs, long bos, long eos, int maxLength, double lengthPenalty = 1.0)
     {
+        RebuiltRoutines.Enter("Seq2SeqDecoding.Greedy");
         Guard.Positive(maxLength, nameof(maxLength));
         var tokens = new List<long>();
         double logProb = 0;
@@ -123,6 +127,7 @@ public static class Seq2SeqDecoding
     public static Hypothesis Beam(Func<IReadOnlyList<long[]>, double[][]> nextLogProbs, long bos, long eos, int beamWidth, int maxLength,
         double lengthPenalty = 1.0)
     {
+        RebuiltRoutines.Enter("Seq2SeqDecoding.Beam");
         Guard.Positive(beamWidth, nameof(beamWidth));
         Guard.Positive(maxLength, nameof(maxLength));
         var alive = new List<(long[] Tokens, double LogProb)> { ([], 0.0) };

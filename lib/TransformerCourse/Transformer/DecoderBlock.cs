@@ -1,4 +1,5 @@
 using TorchSharp;
+using TransformerCourse.Exercises;
 using static TorchSharp.torch;
 
 namespace TransformerCourse.Transformer;
@@ -37,10 +38,13 @@ public sealed class DecoderBlock : nn.Module<Tensor, Tensor, Tensor?, Tensor?, T
     public MultiHeadAttention CrossAttention => cross_attn;
 
     /// <summary>Closed-form parameter count of one decoder layer.</summary>
-    public static long ParameterCount(TransformerConfig c) =>
-        2 * MultiHeadAttention.ParameterCount(c.Width)
-        + PositionwiseFeedForward.ParameterCount(c.FeedForward, c.Width, c.FeedForwardWidth)
-        + 3 * ResidualConnection.ParameterCount(c.Width, c.Norm);
+    public static long ParameterCount(TransformerConfig c)
+    {
+        RebuiltRoutines.Enter("DecoderBlock.ParameterCount");
+        return 2 * MultiHeadAttention.ParameterCount(c.Width)
+            + PositionwiseFeedForward.ParameterCount(c.FeedForward, c.Width, c.FeedForwardWidth)
+            + 3 * ResidualConnection.ParameterCount(c.Width, c.Norm);
+    }
 
     public override Tensor forward(Tensor x, Tensor memory, Tensor? sourceMask = null, Tensor? targetMask = null)
     {

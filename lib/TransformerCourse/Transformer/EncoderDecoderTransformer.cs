@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using TransformerCourse.Exercises;
 using static TorchSharp.torch;
 
 namespace TransformerCourse.Transformer;
@@ -64,7 +65,17 @@ public sealed class EncoderDecoderTransformer : nn.Module<Tensor, Tensor, Tensor
     public TransformerConfig Config { get; }
 
     /// <summary>Counted from the module: every parameter once (a shared matrix counts once).</summary>
-    public long ParameterCount => parameters().Sum(p => p.NumberOfElements);
+    public long ParameterCount
+    {
+        get
+        {
+            RebuiltRoutines.Enter("EncoderDecoderTransformer.ParameterCount");
+            return parameters().Sum(p => p.NumberOfElements);
+        }
+    }
+
+    /// <summary>How many times <see cref="Encode"/> ran (exercise checks use it to see that a decoder encodes once).</summary>
+    internal long EncodeCalls { get; private set; }
 
     /// <summary>
     /// The parameter count in closed form. With d = d_model, f = d_ff, V = vocabulary, N_e/N_d = layers:
@@ -74,6 +85,7 @@ public sealed class EncoderDecoderTransformer : nn.Module<Tensor, Tensor, Tensor
     /// </summary>
     public static long ClosedFormParameterCount(TransformerConfig config)
     {
+        RebuiltRoutines.Enter("EncoderDecoderTransformer.ClosedFormParameterCount");
         var c = config.Validated();
         long d = c.Width;
         long embeddings = (c.ShareEmbeddings ? 1 : 3) * (long)c.VocabSize * d;
@@ -96,6 +108,7 @@ public sealed class EncoderDecoderTransformer : nn.Module<Tensor, Tensor, Tensor
     /// <summary>Source ids (B, L_s) → memory (B, L_s, d). sourceMask: usually <see cref="Seq2SeqMasks.Source"/>.</summary>
     public Tensor Encode(Tensor source, Tensor? sourceMask = null)
     {
+        EncodeCalls++;
         using var scope = NewDisposeScope();
         var x = Embed(source, embedding, nameof(source));
         foreach (var block in encoder) x = block.forward(x, sourceMask);

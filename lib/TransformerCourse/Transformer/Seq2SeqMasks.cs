@@ -1,5 +1,6 @@
 using TorchSharp;
 using TransformerCourse.Attention;
+using TransformerCourse.Exercises;
 using static TorchSharp.torch;
 
 namespace TransformerCourse.Transformer;
@@ -14,6 +15,7 @@ public static class Seq2SeqMasks
     /// <summary>(B, L_t, L_t): target position i may see positions 0..i that are not padding.</summary>
     public static Tensor Target(Tensor target, long padId)
     {
+        RebuiltRoutines.Enter("Seq2SeqMasks.Target");
         Guard.RankExactly(target, 2, nameof(target), "batch, length");
         using var causal = Masks.Causal(target.shape[1], target.device);
         using var padding = Masks.FromPadToken(target, padId);

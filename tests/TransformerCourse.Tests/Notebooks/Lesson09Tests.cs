@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using TransformerCourse.Exercises;
 using TransformerCourse.Notebook;
 
 namespace TransformerCourse.Tests.Notebooks;
@@ -10,6 +11,9 @@ public class Lesson09Tests
     const string Num = @"([-+]?\d[\d.]*(?:E[-+]?\d+)?)";
 
     static ExecutedNotebook Lesson => ExecutedNotebook.Run("02-transformer-architecture/09-feed-forward-and-block.ipynb");
+
+    static string Source(System.Text.Json.Nodes.JsonObject cell) => cell["source"] is System.Text.Json.Nodes.JsonArray lines
+        ? string.Concat(lines.Select(l => (string?)l)) : (string?)cell["source"] ?? "";
 
     static double Parse(string s) => double.Parse(s.Replace(",", ""), NumberStyles.Float, CultureInfo.InvariantCulture);
 
@@ -39,6 +43,12 @@ public class Lesson09Tests
         Assert.InRange(Lesson.Number(@"max \|GELU tanh approximation − exact GELU\| on \[−4, 4\] = " + Num), 1e-5, 1e-3);
         Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"line\"") && h.Contains("Activation functions") && h.Contains("SiLU"));
         Assert.True(Lesson.FigureCount("line") >= 3);
+        // "GELU and Swish dip slightly below zero and still pass a gradient back" (at z = −1; ReLU's slope is 0 there).
+        Assert.InRange(Lesson.Number(@"minimum of GELU = " + Num), -0.3, -0.01);
+        Assert.InRange(Lesson.Number(@"of Swish = " + Num), -0.4, -0.01);
+        Assert.Equal(0, Lesson.Number(@"slopes: ReLU " + Num));
+        Assert.True(Math.Abs(Lesson.Number(@"slopes: .*GELU " + Num)) > 0.01);
+        Assert.True(Math.Abs(Lesson.Number(@"slopes: .*Swish " + Num)) > 0.01);
     }
 
     [Fact]
@@ -46,6 +56,7 @@ public class Lesson09Tests
     {
         Assert.Contains("ReLU FFN of the base model: 2·512·2048 + 2048 + 512 = 2,099,712 parameters", Lesson.Printed);
         Assert.Equal(1367, Lesson.Number(@"biases included: h = 2099712 / \(3·512\) = [\d.]+ → (\d+)"));
+        Assert.Contains("→ 1367 (a whole number: True)", Lesson.Printed);
         Assert.Contains("SwiGLU with h = 1367: 2,099,712 parameters, 0 against ReLU", Lesson.Printed);
         Assert.Contains("module counts equal the formulas for all four: True", Lesson.Printed);
         Assert.Contains("rounded up to a multiple of 256 → 11008", Lesson.Printed);
@@ -93,14 +104,30 @@ public class Lesson09Tests
         Assert.Equal(24.0 * 128 * 512 * 512 + 4.0 * 128 * 128 * 512, Parse(rows[1].Groups[2].Value), 1e-4 * 8.4e8);
         Assert.Contains("module count equals formula at every length: True", Lesson.Printed);
         Assert.Contains("n = 6d = 3072 tokens", Lesson.Printed);
+        // Prose: up to n = 2d the FFN does more than half of the FLOPs; the hook says "for all but long sequences".
+        Assert.Contains("the FFN does more than half of the FLOPs at n = 32, 128, 512, not at n = 2048 (break-even n = 2d = 1024)", Lesson.Printed);
+    }
+
+    [Fact]
+    public void Attention_weights_dominate_memory_at_long_lengths_which_is_what_flash_attention_saves()
+    {
+        var rows = Regex.Matches(Lesson.Printed, @"n = +(\d+): attention weights +" + Num + " MiB, block input +" + Num + " MiB").ToList();
+        Assert.Equal(4, rows.Count);
+        var longest = rows[^1];
+        Assert.Equal(2048, Parse(longest.Groups[1].Value));
+        Assert.Equal(8.0 * 2048 * 2048 * 4 / (1 << 20), Parse(longest.Groups[2].Value), 1);
+        Assert.True(Parse(longest.Groups[2].Value) > 10 * Parse(longest.Groups[3].Value), "\"far larger than the block's input\"");
+        var flash = Assert.Single(Lesson.Cells.Select(Source), text => text.Contains("Flash Attention (Dao et al., 2022"));
+        Assert.Contains("does **not** reduce the FLOPs", flash);
         Assert.Contains(Lesson.Html, h => h.Contains("<table") && h.Contains("FLOPs (module)") && h.Contains("FLOPs (formula"));
     }
 
     [Fact]
     public void Exercise_checks_fail_on_placeholders_and_pass_on_solutions()
     {
-        Assert.Equal(2, Lesson.Count(Check.FailMark));
-        Assert.Equal(2, Lesson.Count(Check.PassMark));
-        Assert.Matches(@"(?s)NOT YET: MatchingSwiGluWidth.*PASS: MatchingSwiGluWidth.*NOT YET: SwiGluBlockFlops.*PASS: SwiGluBlockFlops", Lesson.Printed);
+        Assert.Equal(2, Lesson.Count(Exercise.FailMark));
+        Assert.Equal(2, Lesson.Count(Exercise.PassMark));
+        Assert.Matches(@"(?s)NOT YET: your MatchingSwiGluWidth — it returns the ReLU network's hidden width.*PASS: your MatchingSwiGluWidth is right"
+            + @".*NOT YET: your SwiGluBlockFlops — it counts the feed-forward network as two d×h matrices.*PASS: your SwiGluBlockFlops is right", Lesson.Printed);
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using TransformerCourse.Exercises;
 using TransformerCourse.Notebook;
 
 namespace TransformerCourse.Tests.Notebooks;
@@ -77,6 +78,13 @@ public class Lesson10Tests
         double baseLow = Grouped(@"vocabulary that rounds to 65M \(base\): V from " + Count);
         Assert.True(bigHigh < baseLow, $"big {bigHigh} vs base {baseLow}");
         Assert.InRange(Grouped(@"big model with V = 37,000: " + Count), 214e6, 214.5e6);
+        // "a little under the base model's 65M but over the big model's 213M"
+        Assert.InRange(Grouped(@"counted from the module = " + Count), 62e6, 65e6);
+        Assert.InRange(Grouped(@"big model with V = 37,000: " + Count), 213e6, 216e6);
+        // "The small choices … together add about half a million … separate matrices overshoot by tens of millions"
+        Assert.InRange(Grouped(@"the three small choices together add " + Count), 0.4e6, 0.7e6);
+        double separate = Grouped(@"separate matrices add " + Count);
+        Assert.InRange(separate + Grouped(@"counted from the module = " + Count) - 65e6, 10e6, 99e6);
     }
 
     [Fact]
@@ -86,13 +94,26 @@ public class Lesson10Tests
         Assert.Contains(Lesson.Html, h => h.Contains("Decoder self-attention") && h.Contains("\"march\""));
         Assert.Contains(Lesson.Html, h => h.Contains("Cross-attention (untrained)") && h.Contains("\"march\"") && h.Contains("data-kind=\"heatmap\""));
         Assert.Contains("cross-attention [1, 4, 7, 11]", Lesson.Printed);
+        // "spread over the whole source … the largest weight is not far above the uniform value"
+        double largest = Lesson.Number(@"untrained cross-attention .*largest weight " + Num);
+        double smallest = Lesson.Number(@"untrained cross-attention .*smallest " + Num);
+        double uniform = Lesson.Number(@"untrained cross-attention .*uniform would be " + Num);
+        Assert.True(smallest > 0.2 * uniform && largest < 3 * uniform, $"{smallest} … {largest} vs uniform {uniform}");
+    }
+
+    [Fact]
+    public void The_scaled_embedding_has_unit_variance_like_the_positions()
+    {
+        Assert.InRange(Lesson.Number(@"std of E·√d = " + Num), 0.98, 1.02);
+        Assert.Contains("positional values lie in [-1, 1]", Lesson.Printed);
     }
 
     [Fact]
     public void Exercise_checks_fail_on_placeholders_and_pass_on_solutions()
     {
-        Assert.Equal(2, Lesson.Count(Check.FailMark));
-        Assert.Equal(2, Lesson.Count(Check.PassMark));
-        Assert.Matches(@"(?s)NOT YET: MyParameterCount.*PASS: MyParameterCount.*NOT YET: MyTargetMask.*PASS: MyTargetMask", Lesson.Printed);
+        Assert.Equal(2, Lesson.Count(Exercise.FailMark));
+        Assert.Equal(2, Lesson.Count(Exercise.PassMark));
+        Assert.Matches(@"(?s)NOT YET: your MyParameterCount — the decoder layers are missing.*PASS: your MyParameterCount is right"
+            + @".*NOT YET: your MyTargetMask — some queries may attend to keys in their future.*PASS: your MyTargetMask is right", Lesson.Printed);
     }
 }

@@ -46,6 +46,9 @@ public class LessonTemplateTests
         foreach (var (cell, i) in cells.Select((c, i) => (c, i)))
         {
             Assert.Contains((string?)cell["metadata"]?["slideshow"]?["slide_type"], SlideTypes);
+            // A control character in a source is nearly always an escape gone wrong ("\v" of \varepsilon written as a vertical tab).
+            var control = Source(cell).FirstOrDefault(ch => char.IsControl(ch) && ch is not '\n' and not '\t' and not '\r');
+            Assert.True(control == default, $"cell {i} contains control character U+{(int)control:X4}");
             if ((string?)cell["cell_type"] != "code") continue;
             Assert.Equal("csharp", (string?)cell["metadata"]?["polyglot_notebook"]?["kernelName"]);
             Assert.True(cell["outputs"] is not JsonArray { Count: > 0 }, $"cell {i} has committed outputs");

@@ -24,6 +24,7 @@ public static class Lesson26
                 long b = starts.Length;
                 ExpectShape(x, [b, context], $"X for {b} starts and context {context}");
                 ExpectShape(y, [b, context], $"Y for {b} starts and context {context}");
+                Expect(!(x.eq(0).all().item<bool>() && y.eq(0).all().item<bool>()), "X and Y are all zeros: replace the placeholder with the windows cut out of `data`.");
                 Expect(x.dtype == ScalarType.Int64 && y.dtype == ScalarType.Int64, $"X and Y are {x.dtype} and {y.dtype}; token ids are int64 (the embedding looks them up).");
                 for (int r = 0; r < b; r++)
                 {

@@ -14,6 +14,7 @@ public static class SampleCommand
         var cl = new CommandLine("sample", args, new HashSet<string> { "checkpoint", "prompt", "tokens", "temperature", "top-k", "seed", "device" }, new HashSet<string>());
         var path = cl.Text("checkpoint") ?? Path.Combine("runs", "cpu", GptTrainer.CheckpointFile);
         var device = DeviceOption.Resolve(cl.Text("device"));
+        DeviceSettings.EnableTf32(device);
         var info = Checkpoint.ReadInfo(path);
         var tokenizer = new CharTokenizer(info.Alphabet);
         using var model = new GptModel(info.Model with { Dropout = 0 });

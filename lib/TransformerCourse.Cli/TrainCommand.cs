@@ -13,13 +13,14 @@ public static class TrainCommand
         var recipe = TrainingRecipe.Named(cl.Text("recipe") ?? "cpu");
         if (cl.Int("steps") is int steps) recipe = recipe with { Steps = steps };
         var device = DeviceOption.Resolve(cl.Text("device"));
+        bool tf32 = DeviceSettings.EnableTf32(device);   // as Lesson 27 does on CUDA
         var outDir = Path.GetFullPath(cl.Text("out") ?? Path.Combine("runs", recipe.Name));
         var data = await TinyShakespeare.LoadAsync(cl.Text("data-mirror"), stdout);
         using var corpus = data.Corpus();
         using var trainer = new GptTrainer(recipe, data.Tokenizer, corpus, device, outDir, cl.Has("resume"));
 
         stdout.WriteLine($"Recipe '{recipe.Name}': {recipe.Layers} layers, {recipe.Heads} heads, width {recipe.Width}, context {recipe.ContextLength}, " +
-                         $"batch {recipe.BatchSize}, {recipe.Steps} steps, dropout {recipe.Dropout} on {device.type}");
+                         $"batch {recipe.BatchSize}, {recipe.Steps} steps, dropout {recipe.Dropout} on {device.type}{(tf32 ? " (TF32 matmuls)" : "")}");
         stdout.WriteLine($"{trainer.Model.ParameterCount:N0} parameters; {trainer.FlopsPerStep / 1e9:0.00} GFLOP per step; output in {outDir}" +
                          (trainer.Step > 0 ? $"; resuming at step {trainer.Step}" : ""));
         var progress = new ProgressLine(stdout, recipe.Steps, trainer.Step);
@@ -41,7 +42,7 @@ public static class TrainCommand
         }
         progress.Clear();
         var last = trainer.Metrics.Evaluations.LastOrDefault();
-        stdout.WriteLine($"Done: {trainer.Step} steps, final val loss {last?.ValidationLoss:0.0000}. Sample with:");
+        stdout.WriteLine($"Done: {trainer.Step} steps, final val loss {last?.ValidationLoss:0.0000}; the best so far is in {GptTrainer.BestCheckpointFile}. Sample with:");
         stdout.WriteLine($"  dotnet run --project lib/TransformerCourse.Cli -- sample --checkpoint {Path.Combine(outDir, GptTrainer.CheckpointFile)} --prompt \"ROMEO:\"");
         return 0;
     }

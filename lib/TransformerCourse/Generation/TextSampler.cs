@@ -45,6 +45,7 @@ public static class TextSampler
     /// </summary>
     public static long[] Generate(GptModel model, long[] prompt, int count, SamplingOptions options, Generator? generator = null, bool useCache = true)
     {
+        Exercises.RebuiltRoutines.Enter("TextSampler.Generate");
         if (prompt.Length == 0) throw new ArgumentException("prompt must contain at least one token.", nameof(prompt));
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), count, "count must be non-negative.");
         options.Validated();

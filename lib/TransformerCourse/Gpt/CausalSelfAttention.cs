@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using TransformerCourse.Attention;
+using TransformerCourse.Exercises;
 using static TorchSharp.torch;
 
 namespace TransformerCourse.Gpt;
@@ -51,7 +52,7 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, LayerKvCache?, Tenso
         if (t > 1)
         {
             if (past == 0) causal = true;
-            else mask = ones(t, past + t, dtype: ScalarType.Bool, device: x.device).tril(past);
+            else mask = ChunkMask(t, past, x.device);
         }
         Tensor y;
         if (UseFused)
@@ -61,10 +62,32 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, LayerKvCache?, Tenso
         else
         {
             mask ??= causal ? Masks.Causal(t, x.device) : null;
-            using var result = ScaledDotProductAttention.Compute(q, k, v, mask);
-            y = nn.functional.dropout(result.Output, dropout, training);
+            y = AttendFromScratch(q, k, v, mask, training ? dropout : 0.0);
         }
         y = y.transpose(1, 2).contiguous().view(b, t, width);
         return residualDropout.forward(proj.forward(y)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The from-scratch path: softmax(q kᵀ/√d + mask) v, with dropout applied to the attention WEIGHTS (as the
+    /// fused kernel and nanoGPT do), so a dropped weight removes one key's contribution to one query.
+    /// </summary>
+    public static Tensor AttendFromScratch(Tensor q, Tensor k, Tensor v, Tensor? mask, double dropout)
+    {
+        if (dropout is < 0 or >= 1) throw new ArgumentException($"dropout must be in [0, 1) but is {dropout}.", nameof(dropout));
+        using var result = ScaledDotProductAttention.Compute(q, k, v, mask);
+        return dropout == 0 ? result.Output.alias() : nn.functional.dropout(result.Weights, dropout, training: true).matmul(v);
+    }
+
+    /// <summary>
+    /// The mask for <paramref name="newPositions"/> queries that follow <paramref name="past"/> cached positions:
+    /// (new, past + new), true where query i (at position past + i) may see key j, that is j ≤ past + i.
+    /// </summary>
+    public static Tensor ChunkMask(long newPositions, long past, Device? device = null)
+    {
+        RebuiltRoutines.Enter("CausalSelfAttention.ChunkMask");
+        if (newPositions <= 0) throw new ArgumentException($"newPositions must be positive but is {newPositions}.", nameof(newPositions));
+        if (past < 0) throw new ArgumentException($"past must be non-negative but is {past}.", nameof(past));
+        return ones(newPositions, past + newPositions, dtype: ScalarType.Bool, device: device).tril(past);
     }
 }

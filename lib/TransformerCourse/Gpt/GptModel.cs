@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using TransformerCourse.Exercises;
 using static TorchSharp.torch;
 
 namespace TransformerCourse.Gpt;
@@ -18,6 +19,7 @@ public sealed class GptModel : nn.Module<Tensor, Tensor>
 
     public GptModel(GptConfig config) : base(nameof(GptModel))
     {
+        RebuiltRoutines.Enter("new GptModel(...)");
         Config = config.Validated();
         tokenEmbedding = nn.Embedding(config.VocabSize, config.Width);
         positionEmbedding = nn.Embedding(config.ContextLength, config.Width);
@@ -38,7 +40,20 @@ public sealed class GptModel : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Parameters counted once (the tied head adds none). Position embeddings included.</summary>
-    public long ParameterCount => parameters().Sum(p => p.NumberOfElements);
+    public long ParameterCount
+    {
+        get
+        {
+            RebuiltRoutines.Enter("GptModel.ParameterCount");
+            return parameters().Sum(p => p.NumberOfElements);
+        }
+    }
+
+    /// <summary>
+    /// Token positions run through the blocks since the model was built (batch × new positions, summed over calls):
+    /// an operation count for comparing generation with and without the KV cache.
+    /// </summary>
+    public long PositionsComputed { get; private set; }
 
     public override Tensor forward(Tensor tokens) => Forward(tokens, null);
 
@@ -50,6 +65,7 @@ public sealed class GptModel : nn.Module<Tensor, Tensor>
         if (past + t > Config.ContextLength)
             throw new ArgumentException(
                 $"tokens has {t} positions after {past} cached ones, more than the context length {Config.ContextLength}.", nameof(tokens));
+        PositionsComputed += tokens.shape[0] * t;
         using var scope = NewDisposeScope();
         var positions = arange(past, past + t, dtype: ScalarType.Int64, device: tokens.device);
         var x = embeddingDropout.forward(tokenEmbedding.forward(tokens) + positionEmbedding.forward(positions));

@@ -50,7 +50,11 @@ public static class Checkpoint
         return ReadHeader(reader, path);
     }
 
-    /// <summary>Loads weights into <paramref name="model"/> and, when given, the optimizer and generator states.</summary>
+    /// <summary>
+    /// Loads weights into <paramref name="model"/>. With an <paramref name="optimizer"/> (resuming a run) it also restores
+    /// the optimizer state, the global random generator and the batch generator; without one (sampling, inspecting,
+    /// shipping) it loads the weights only and leaves every random generator as it was.
+    /// </summary>
     public static CheckpointInfo Load(string path, GptModel model, optim.Optimizer? optimizer = null, Generator? batchGenerator = null)
     {
         using var reader = Open(path);
@@ -58,9 +62,10 @@ public static class Checkpoint
         if (info.Model with { UseFusedAttention = model.Config.UseFusedAttention, Dropout = model.Config.Dropout } != model.Config with { })
             throw new ArgumentException($"Checkpoint '{path}' holds a {Describe(info.Model)} model; the model given is {Describe(model.Config)}.", nameof(model));
         model.load(reader);
-        bool hasOptimizer = reader.ReadBoolean();
-        if (hasOptimizer && optimizer is not null) ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
-        else if (hasOptimizer) return info; // weights are all a sampler needs
+        if (optimizer is null) return info;   // weights are all a sampler needs; the caller's random state stays untouched
+        if (!reader.ReadBoolean())
+            throw new ArgumentException($"Checkpoint '{path}' holds weights only (a shipped model): there is no optimizer state to resume from.", nameof(optimizer));
+        ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
         set_rng_state(ReadState(reader));
         if (reader.ReadBoolean())
         {
@@ -68,6 +73,32 @@ public static class Checkpoint
             batchGenerator?.set_state(state);
         }
         return info;
+    }
+
+    /// <summary>
+    /// Loads a model for sampling, defensively: null (with <paramref name="problem"/> saying why) when the file is
+    /// missing, is not a course checkpoint, is truncated, or was trained with another alphabet than
+    /// <paramref name="alphabet"/>. Dropout is switched off in the loaded model.
+    /// </summary>
+    public static GptModel? TryLoadModel(string path, string alphabet, out string problem)
+    {
+        problem = "";
+        if (!File.Exists(path)) { problem = "there is no such file"; return null; }
+        GptModel? model = null;
+        try
+        {
+            var header = ReadInfo(path);
+            if (header.Alphabet != alphabet) { problem = "it was trained with a different alphabet"; return null; }
+            model = new GptModel(header.Model with { Dropout = 0 });
+            Load(path, model);
+            return model;
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or ArgumentException or IOException or JsonException)
+        {
+            model?.Dispose();
+            problem = e.Message;
+            return null;
+        }
     }
 
     static string Describe(GptConfig c) => $"{c.Layers}-layer, {c.Heads}-head, width-{c.Width}, context-{c.ContextLength}, vocab-{c.VocabSize}";

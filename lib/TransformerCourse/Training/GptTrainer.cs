@@ -16,11 +16,15 @@ public sealed class GptTrainer : IDisposable
 {
     public const string CheckpointFile = "ckpt.bin";
 
+    /// <summary>Weights-only copy of the model at its best validation loss so far (nanoGPT keeps only this one).</summary>
+    public const string BestCheckpointFile = "best.bin";
+
     private readonly TokenCorpus corpus;
     private readonly TrainingLoop<(Tensor Inputs, Tensor Targets)> loop;
     private readonly WarmupCosineSchedule schedule;
     private readonly string? outputFolder;
     private readonly long nonEmbeddingParameters;
+    private double bestValidationLoss = double.PositiveInfinity;
 
     /// <param name="outputFolder">Where checkpoints and CSVs go; null keeps everything in memory.</param>
     /// <param name="resume">Continue from the checkpoint in <paramref name="outputFolder"/>.</param>
@@ -69,6 +73,8 @@ public sealed class GptTrainer : IDisposable
                 throw new ArgumentException($"The checkpoint in '{outputFolder}' was trained with a different alphabet.", nameof(tokenizer));
             Step = info.Step;
             Metrics = TrainingMetrics.ReadCsv(outputFolder, Step);
+            var best = Path.Combine(outputFolder, BestCheckpointFile);
+            if (File.Exists(best)) bestValidationLoss = Checkpoint.ReadInfo(best).ValidationLoss ?? double.PositiveInfinity;
         }
     }
 
@@ -126,6 +132,11 @@ public sealed class GptTrainer : IDisposable
         if (outputFolder is null) return;
         var info = new CheckpointInfo(Step, Recipe, Model.Config, new string(Tokenizer.Symbols.ToArray()), record.ValidationLoss);
         Checkpoint.Save(Path.Combine(outputFolder, CheckpointFile), info, Model, Optimizer, BatchGenerator);
+        if (record.ValidationLoss < bestValidationLoss)
+        {
+            bestValidationLoss = record.ValidationLoss;
+            Checkpoint.Save(Path.Combine(outputFolder, BestCheckpointFile), info, Model, optimizer: null, batchGenerator: null);
+        }
         Metrics.WriteCsv(outputFolder);
     }
 

@@ -6,6 +6,7 @@ public sealed record WarmupCosineSchedule(double Peak, double Floor, int WarmupS
     /// <summary>Learning rate for a 0-based step.</summary>
     public double At(int step)
     {
+        Exercises.RebuiltRoutines.Enter("WarmupCosineSchedule.At");
         if (step < 0) throw new ArgumentOutOfRangeException(nameof(step), step, "step must be non-negative.");
         if (step < WarmupSteps) return Peak * (step + 1) / WarmupSteps;
         if (step >= TotalSteps) return Floor;

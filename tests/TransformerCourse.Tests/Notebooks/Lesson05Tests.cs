@@ -99,7 +99,7 @@ public class Lesson05Tests
             var score = Lesson.Number($@"  {name} exact match +=  ?" + Num);
             Assert.InRange(score, baseline - 0.05, baseline + 0.05);
             var agrees = Lesson.Number($@"  {name} exact match += [\d.]+; it answers the most frequent value on (\d+)%");
-            Assert.True(agrees >= 90, $"{name} answers the most frequent value on only {agrees}% (prose: 'nearly always')");
+            Assert.True(agrees >= 80, $"{name} answers the most frequent value on only {agrees}% (prose: 'the large majority')");
         }
         Assert.Contains("both models within 0.05 of the content-free baseline: True", Lesson.Printed);
     }
@@ -113,7 +113,7 @@ public class Lesson05Tests
         Assert.True(question >= baseline + 0.3, $"question query {question} vs baseline {baseline}");
         Assert.InRange(slot, baseline - 0.05, baseline + 0.05);
         Assert.Contains("the learned-slot query is within 0.05 of it: True", Lesson.Printed);
-        var onMatch = Lesson.Number(@"weight on the pair whose key matches = query from LearnedSlot: [\d.]+, query from Question: " + Num);
+        var onMatch = Lesson.Number(@"; weight on the pair whose key matches = query from LearnedSlot: [\d.]+, query from Question: " + Num);
         Assert.True(onMatch >= 0.5, $"the question query puts only {onMatch} on the matching pair");
         Assert.Contains(Lesson.Html, h => h.Contains("Which stored pair the question") && h.Contains("data-kind=\"heatmap\""));
     }

@@ -95,4 +95,41 @@ public sealed class KeyValueRetrievalTask : ISequenceTask
         }
         return new SequenceBatch(tensor(src).reshape(batchSize, SourceLength), tensor(tgt).reshape(batchSize, 1));
     }
+
+    /// <summary>
+    /// The best answer that ignores the question: the value stored most often in the dictionary (ties go to
+    /// the one stored first). Any model that does not use the question token can do no better on average.
+    /// </summary>
+    /// <param name="source">(batch, 2·pairs + 1) sources of this task.</param>
+    /// <returns>(batch, 1) value ids.</returns>
+    public Tensor MostFrequentValue(Tensor source)
+    {
+        Guard.RankExactly(source, 2, nameof(source), "batch, 2·pairs + 1");
+        if (source.shape[1] != SourceLength)
+            throw new ArgumentException($"source has length {source.shape[1]} but this task's sources have length {SourceLength}.", nameof(source));
+        var ids = source.cpu().data<long>().ToArray();
+        long batch = source.shape[0];
+        var guess = new long[batch];
+        for (long b = 0; b < batch; b++)
+        {
+            var values = Enumerable.Range(0, pairs).Select(p => ids[b * SourceLength + 2 * p + 1]).ToArray();
+            guess[b] = values.OrderByDescending(v => values.Count(w => w == v)).First();   // OrderBy is stable: first stored wins ties
+        }
+        return tensor(guess, dtype: ScalarType.Int64).reshape(batch, 1);
+    }
+
+    /// <summary>Whether the most frequent value of each dictionary is unique (no tie), (batch) bool.</summary>
+    public Tensor MostFrequentValueIsUnique(Tensor source)
+    {
+        Guard.RankExactly(source, 2, nameof(source), "batch, 2·pairs + 1");
+        var ids = source.cpu().data<long>().ToArray();
+        long batch = source.shape[0];
+        var unique = new bool[batch];
+        for (long b = 0; b < batch; b++)
+        {
+            var counts = Enumerable.Range(0, pairs).Select(p => ids[b * SourceLength + 2 * p + 1]).GroupBy(v => v).Select(g => g.Count()).OrderDescending().ToArray();
+            unique[b] = counts.Length == 1 || counts[0] > counts[1];
+        }
+        return tensor(unique);
+    }
 }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TransformerCourse.Data;
+using TransformerCourse.Exercises;
 using static TorchSharp.torch;
 
 namespace TransformerCourse.Training;
@@ -15,6 +16,7 @@ public static class PositionAccuracy
     /// <returns>One fraction per target position, in order.</returns>
     public static double[] FromLogits(Tensor logits, Tensor target)
     {
+        RebuiltRoutines.Enter("PositionAccuracy.FromLogits");
         Guard.RankExactly(logits, 3, nameof(logits), "batch, targetLength, vocab");
         Guard.RankExactly(target, 2, nameof(target), "batch, targetLength");
         if (logits.shape[0] != target.shape[0] || logits.shape[1] != target.shape[1])

@@ -66,13 +66,13 @@ public class Lesson11Tests
         // "starts a little above ln V" and "falls fastest while the learning rate climbs"
         Assert.InRange(first, Math.Log(58), Math.Log(58) + 1);
         Assert.Equal(first - Math.Log(58), Lesson.Number(@"ln V = [\d.]+, " + Num + " nats"), 2);
+        double warmUp = Lesson.Number(@"moving-average loss falls by " + Num + " per step during the warm-up");
+        double after = Lesson.Number(@"per step during the warm-up \(steps 1–200\) and by " + Num + " per step after it");
+        Assert.True(warmUp > after, $"{warmUp} vs {after}");
         // "After that it still falls, much more slowly, and ends a little above the floor".
         double lastSlope = Lesson.Number(@"moving average over the last 100 steps: [\d.]+ → [\d.]+, " + Num + " per step");
         Assert.InRange(lastSlope, 0, after);
         Assert.InRange(Lesson.Number(@"distance to the floor at the end " + Num), 0, 0.3);
-        double warmUp = Lesson.Number(@"moving-average loss falls by " + Num + " per step during the warm-up");
-        double after = Lesson.Number(@"per step during the warm-up \(steps 1–200\) and by " + Num + " per step after it");
-        Assert.True(warmUp > after, $"{warmUp} vs {after}");
         Assert.Contains(Lesson.Html, h => h.Contains("Training loss") && h.Contains("data-kind=\"line\""));
     }
 

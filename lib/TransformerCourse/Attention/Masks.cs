@@ -29,6 +29,7 @@ public static class Masks
     /// <summary>Padding mask built from token ids: keys equal to <paramref name="padId"/> are hidden. (batch, 1, L).</summary>
     public static Tensor FromPadToken(Tensor tokens, long padId)
     {
+        TransformerCourse.Exercises.RebuiltRoutines.Enter("Masks.FromPadToken");
         Guard.RankExactly(tokens, 2, nameof(tokens), "batch, length");
         return tokens.ne(padId).unsqueeze(1);
     }

@@ -6,39 +6,61 @@ namespace TransformerCourse.Exercises;
 /// <summary>Checks for lesson 9 (The Feed-Forward Network and the Transformer Block).</summary>
 public static class Lesson09
 {
-    // (d, d_ff) pairs the lesson never shows. The ideal width (2·d·d_ff + d_ff + d) / (3d) has a fractional part
-    // above ½ for some (rounding down is then wrong) and below ½ for others (rounding up is then wrong).
-    static readonly (int Width, int ReluHidden)[] WidthCases = [(40, 100), (48, 200), (80, 300), (100, 400), (30, 70), (96, 200)];
+    // (d, H, SwiGLU hidden width, layers): shapes the lesson never uses, always more than one layer so that a norm
+    // counted once per layer and a norm counted once per stack differ.
+    static readonly (int Width, int Heads, int Hidden, int Layers)[] StackCases = [(48, 4, 128, 3), (80, 5, 213, 2), (32, 2, 90, 5), (24, 3, 64, 4)];
 
-    /// <summary>Exercise 1: the SwiGLU hidden width whose 3·d·h parameters come closest to a ReLU FFN (d, reluHidden), biases included.</summary>
-    public static Verdict MatchingSwiGluWidth(Func<int, int, int> yours) => Check("your MatchingSwiGluWidth",
-        "go back to \"SwiGLU, and the ⅔ rule\": write both parameter counts for the same d, ask which h makes them equal, and remember that a width must be a whole number — the nearest one, not any one.",
+    static readonly string[] CountRoutines =
+    [
+        "EncoderBlock.new", "EncoderBlock.ParameterCount", "MultiHeadAttention.new", "MultiHeadAttention.ParameterCount",
+        "PositionwiseFeedForward.new", "PositionwiseFeedForward.ParameterCount", "ResidualConnection.ParameterCount",
+    ];
+
+    /// <summary>The module's count: <paramref name="c"/>.Layers Pre-LN SwiGLU encoder blocks and one final LayerNorm.</summary>
+    static long StackTruth((int Width, int Heads, int Hidden, int Layers) c)
+    {
+        long total = 2L * c.Width;                                   // the final LayerNorm (γ, β)
+        for (int i = 0; i < c.Layers; i++)
+        {
+            using var block = new EncoderBlock(c.Width, c.Heads, c.Hidden, norm: NormPlacement.Pre, feedForward: FeedForwardKind.SwiGlu);
+            total += block.parameters().Sum(p => p.NumberOfElements);
+        }
+        return total;
+    }
+
+    /// <summary>Exercise 1: the parameters of a stack of Pre-LN encoder blocks with a SwiGLU feed-forward network
+    /// (hidden width h, no biases) and the final LayerNorm that Pre-LN adds after the last block.</summary>
+    public static Verdict PreLnSwiGluStack(Func<int, int, int, int, long> yours) => Check("your PreLnSwiGluStack",
+        "go back to \"Counting a block: parameters\" and to the SwiGLU section: list the weights of one block part by part, ask which parts change when the network is gated and when the norm moves inside the branch, and what Pre-LN adds once after the whole stack.",
         () =>
         {
-            var answers = WidthCases.Select(c => yours(c.Width, c.ReluHidden)).ToArray();
-            long Relu((int Width, int ReluHidden) c) => PositionwiseFeedForward.ParameterCount(FeedForwardKind.Relu, c.Width, c.ReluHidden);
-            long Swi(int width, long h) => PositionwiseFeedForward.ParameterCount(FeedForwardKind.SwiGlu, width, h);
-            double Ideal((int Width, int ReluHidden) c) => Relu(c) / (3.0 * c.Width);
-            int Best((int Width, int ReluHidden) c) => (int)Math.Round(Ideal(c));
-            bool All(Func<(int Width, int ReluHidden), int> candidate) => WidthCases.Select((c, i) => answers[i] == candidate(c)).All(x => x);
-            if (answers.Zip(WidthCases).All(p => p.First == Best(p.Second))) return;
-
-            Expect(!All(c => c.ReluHidden), "it returns the ReLU network's hidden width: with a third matrix, SwiGLU of that width has about 1.5 times the parameters.");
-            Expect(!All(c => (int)Math.Floor(Ideal(c))), "it is one too small whenever the exact width has a fraction above ½: it rounds down (integer division truncates) instead of to the nearest whole number.");
-            Expect(!All(c => (int)Math.Ceiling(Ideal(c))), "it is one too large whenever the exact width has a fraction below ½: it rounds up instead of to the nearest whole number.");
-            Expect(!All(c => (int)Math.Round(2.0 * c.ReluHidden / 3)), "it is the ⅔ rule without biases; this exercise counts the ReLU network's biases too, so the matching width is a little larger.");
-            for (int i = 0; i < WidthCases.Length; i++)
+            long Yours(int width, int heads, int hidden, int layers) => Forbidding(CountRoutines, () => yours(width, heads, hidden, layers));
+            foreach (var c in StackCases)
             {
-                var c = WidthCases[i];
-                int h = answers[i];
-                Expect(h > 0, $"for d = {c.Width}, reluHidden = {c.ReluHidden} it returns {h}; a hidden width must be positive.");
-                Expect(h == Best(c),
-                    $"for d = {c.Width}, reluHidden = {c.ReluHidden} it returns {h}: SwiGLU then has {Swi(c.Width, h):N0} parameters against the ReLU network's {Relu(c):N0}, and another width comes closer.");
+                long want = StackTruth(c), got = Yours(c.Width, c.Heads, c.Hidden, c.Layers);
+                if (got == want) continue;
+                long d = c.Width, h = c.Hidden, n = c.Layers;
+                string where = $"for d = {d}, H = {c.Heads}, h = {h}, {n} layers";
+                Expect(Yours(c.Width, 2 * c.Heads, c.Hidden, c.Layers) == got,
+                    "your count changes with the number of heads; splitting d into heads reorganises the same projection matrices and adds no weights.");
+                Expect(got != want - 2 * d, $"{where} it is 2d short: the LayerNorm that Pre-LN puts after the last block is missing.");
+                Expect(got != want + (n - 1) * 2 * d, $"{where} it counts the final LayerNorm once per block; the stack has only one.");
+                Expect(got != want - n * 4 * d && got != want - n * 4 * d - 2 * d,
+                    $"{where} the LayerNorms inside the blocks are missing: Pre-LN moves each norm into its branch, it does not remove it.");
+                Expect(got != want - n * (h * d - h - d) && got != want - n * (h * d - h - d) - 2 * d,
+                    $"{where} the feed-forward part has the size of a ReLU network with biases; a gated network without biases has a different count.");
+                Expect(got != want + n * (2 * h + d) && got != want + n * (2 * h + d) - 2 * d,
+                    $"{where} the feed-forward part has biases; the gated network here (as in LLaMA) has none.");
+                Expect(got != want + n * 3 * h && got != want + n * 3 * h - 2 * d,
+                    $"{where} the feed-forward part has a bias for every hidden unit of each matrix; the gated network here has none.");
+                Expect(Yours(c.Width, c.Heads, c.Hidden, c.Layers + 1) - got == StackTruth(c with { Layers = c.Layers + 1 }) - want,
+                    $"{where} one more layer adds {Yours(c.Width, c.Heads, c.Hidden, c.Layers + 1) - got:N0} parameters in your count; one block has {StackTruth(c with { Layers = 1 }) - 2 * d:N0}.");
+                Expect(false, $"{where} your count is {got:N0}, the module has {want:N0}: each block adds the right amount, so the part you add once is off by {got - want:N0}.");
             }
         });
 
-    // (d, heads, hidden width, n): shapes and lengths the lesson never uses.
-    static readonly (int Width, int Heads, int Hidden, int N)[] FlopCases = [(48, 4, 131, 9), (80, 5, 213, 23), (32, 2, 90, 41)];
+    // (d, hidden width, n): shapes and lengths the lesson never uses.
+    static readonly (int Width, int Hidden, int N)[] FlopCases = [(48, 131, 9), (80, 213, 23), (32, 90, 41)];
 
     /// <summary>Exercise 2: forward FLOPs (matrix products only) of an encoder block whose FFN is SwiGLU with hidden width h.</summary>
     public static Verdict SwiGluBlockFlops(Func<long, long, long, double> yours) => Check("your SwiGluBlockFlops",
@@ -47,7 +69,7 @@ public static class Lesson09
         {
             var truth = FlopCases.Select(c =>
             {
-                using var block = new EncoderBlock(c.Width, c.Heads, c.Hidden, feedForward: FeedForwardKind.SwiGlu);
+                using var block = new EncoderBlock(c.Width, 4, c.Hidden, feedForward: FeedForwardKind.SwiGlu);
                 block.eval();
                 return BlockFlops.FromModule(block, c.N);
             }).ToArray();
@@ -55,18 +77,16 @@ public static class Lesson09
             bool Near(double a, double b) => Math.Abs(a - b) <= 1e-9 * Math.Max(1, Math.Abs(b));
             if (answers.Zip(truth).All(p => Near(p.First, p.Second))) return;
 
-            bool All(Func<(int Width, int Heads, int Hidden, int N), double, double> wrong) =>
+            bool All(Func<(int Width, int Hidden, int N), double, double> wrong) =>
                 FlopCases.Select((c, i) => Near(answers[i], wrong(c, truth[i]))).All(x => x);
             Expect(answers.All(double.IsFinite), "it returns a value that is not a finite number.");
             Expect(!All((c, t) => t - 2.0 * c.N * c.Width * c.Hidden),
-                "it counts the feed-forward network as two d×h matrices, as in the ReLU block; SwiGLU has a third one (the gate).");
+                "its feed-forward part is exactly the ReLU block's: the gate changes what each token multiplies, so the count must change too.");
             Expect(!All((c, t) => t / 2), "it is exactly half the module's count: it counts multiply-adds, and each multiply-add is two FLOPs.");
             Expect(!All((c, t) => t - 4.0 * c.N * c.N * c.Width),
                 "it leaves out the attention products Q·Kᵀ and A·V, the part that grows with n².");
             Expect(!All((c, t) => t - 8.0 * c.N * c.Width * c.Width),
                 "it leaves out the four attention projections Q, K, V and O.");
-            Expect(!All((c, t) => t + 4.0 * c.N * c.N * c.Width * (c.Heads - 1)),
-                "its attention term grows with the number of heads; splitting d into heads does not add work.");
             for (int i = 0; i < FlopCases.Length; i++)
             {
                 var c = FlopCases[i];

@@ -12,37 +12,42 @@ namespace TransformerCourse.Exercises;
 /// <summary>Checks for lesson 11 (Training a Transformer).</summary>
 public static class Lesson11
 {
-    static readonly (int V, double Epsilon)[] FloorCases = [(37, 0.1), (500, 0.2), (4, 0.4), (1000, 0.05)];
+    static readonly (int V, double Epsilon)[] FloorCases = [(37, 0.1), (500, 0.2), (5, 0.4), (1000, 0.05)];
 
-    /// <summary>Exercise 1: the lowest value the label-smoothed cross-entropy can reach, for V tokens and smoothing ε.</summary>
+    /// <summary>Exercise 1: the lowest value of a label-smoothed cross-entropy whose target gives the pad token no mass
+    /// (the Annotated Transformer's convention): the correct token gets 1 − ε, the V − 2 tokens that are neither the
+    /// correct one nor pad get ε/(V − 2) each.</summary>
     public static Verdict SmoothedLossFloor(Func<int, double, double> yours) => Check("your SmoothedLossFloor",
-        "revisit \"The loss has a floor\": the plot shows which prediction p is best; write the smoothed loss at exactly that prediction, remembering that every token of the vocabulary has a term in the sum.",
+        "revisit \"The loss has a floor\": first write down this exercise's target distribution (which tokens get mass, and how much), then use what that section found about the best prediction for a given target.",
         () =>
         {
-            double Truth(int v, double e)
+            // The cross-entropy −Σ q log p is smallest at p = q (Gibbs' inequality), where it equals the entropy of q.
+            static double Truth(int v, double e)
             {
-                // The library's loss at the prediction p = q (the minimiser, by Gibbs' inequality).
-                var q = full(v, e / v, dtype: ScalarType.Float64);
-                q[0].fill_(1 - e + e / v);
-                return LabelSmoothedCrossEntropy.Compute(q.log().unsqueeze(0), tensor(new long[] { 0 }), e).item<double>();
+                var q = full(v, e / (v - 2), dtype: ScalarType.Float64);
+                q[0].fill_(1 - e);                       // the correct token
+                q[1].fill_(0.0);                         // pad: no mass, and 0 · log 0 counts as 0
+                var p = q.clamp_min(1e-300);
+                return -(q * p.log()).sum().item<double>();
             }
             var truth = FloorCases.Select(c => Truth(c.V, c.Epsilon)).ToArray();
             var answers = FloorCases.Select(c => yours(c.V, c.Epsilon)).ToArray();
-            bool Near(double a, double b) => double.IsFinite(a) && Math.Abs(a - b) <= 1e-9;
+            bool Near(double a, double b) => double.IsFinite(a) && Math.Abs(a - b) <= 1e-6;
             if (answers.Zip(truth).All(p => Near(p.First, p.Second))) return;
 
             bool All(Func<int, double, double> wrong) => FloorCases.Select((c, i) => Near(answers[i], wrong(c.V, c.Epsilon))).All(x => x);
-            static double Top(int v, double e) => 1 - e + e / v;
+            static double Entropy(double top, double rest, double count) => -top * Math.Log(top) - count * rest * Math.Log(rest);
             Expect(!All((_, _) => 0), "0 is the floor of the plain cross-entropy. With smoothing the target itself is spread out, so even the best prediction cannot reach 0.");
-            Expect(!All((v, e) => -Top(v, e) * Math.Log(Top(v, e)) - e / v * Math.Log(e / v)),
-                "it has the correct token's term and only one of the other tokens' terms; all V − 1 of them contribute.");
-            Expect(!All((v, e) => -Math.Log(Top(v, e))), "it is −log of the correct token's target probability alone; the other V − 1 tokens contribute to the loss as well.");
-            Expect(!All((v, e) => -(1 - e) * Math.Log(1 - e) - e * Math.Log(e / (v - 1))),
-                "it spreads ε over the V − 1 wrong tokens only. In this lesson's q, every token — the correct one too — gets ε/V.");
+            Expect(!All((v, e) => Entropy(1 - e + e / v, e / v, v - 1)),
+                "it is the floor for the lesson's q, where every token (pad and the correct one too) gets ε/V; in this exercise pad gets nothing and the correct token gets exactly 1 − ε.");
+            Expect(!All((v, e) => Entropy(1 - e, e / (v - 1), v - 1)),
+                "it spreads ε over V − 1 tokens, so pad still gets a share; in this exercise pad gets no mass at all.");
+            Expect(!All((v, e) => -Math.Log(1 - e)) && !All((v, e) => -(1 - e) * Math.Log(1 - e)),
+                "it keeps only the correct token's term; the tokens that share ε contribute to the loss as well.");
             Expect(!All((v, e) => truth[Array.FindIndex(FloorCases, c => c.V == v)] / Math.Log(2)), "it is in bits (log base 2); the loss in this lesson is in nats (natural log).");
             for (int i = 0; i < FloorCases.Length; i++)
                 Expect(Near(answers[i], truth[i]),
-                    $"for V = {FloorCases[i].V}, ε = {FloorCases[i].Epsilon} it returns {answers[i]:F6}; the lowest loss the library's LabelSmoothedCrossEntropy can reach is {truth[i]:F6}.");
+                    $"for V = {FloorCases[i].V}, ε = {FloorCases[i].Epsilon} it returns {answers[i]:F6}; the lowest loss against this target distribution is {truth[i]:F6} (tolerance 1E-06).");
         });
 
     /// <summary>
@@ -62,6 +67,9 @@ public static class Lesson11
             foreach (var e in heldOut) probes.Add((trained, task.Vocabulary.Encode(e.Source), task.MaxTargetLength, $"held-out \"{e.Source}\""));
             var date = task.HeldOut.Last(e => e.Task == TranslationTask.DateToText);
             probes.Add((trained, task.Vocabulary.Encode(date.Source), 3, $"\"{date.Source}\" with maxLength 3"));
+            // A source that comes out of a padded batch: real tokens, then pad ids (the source mask must hide them).
+            var shortOne = task.HeldOut.First(e => e.Task == TranslationTask.DigitsToWords);
+            long[] padded = [.. task.Vocabulary.Encode(shortOne.Source), .. Enumerable.Repeat(special.Pad, 6)];
             using var generator = new Generator(seed: 11);
             var device = trained.parameters().First().device;
             var untrained = new[]
@@ -75,6 +83,8 @@ public static class Lesson11
                     var source = randint(3, task.Vocabulary.Count, [length], generator: generator).data<long>().ToArray();
                     probes.Add((model, source, maxLength, $"a random source of {length} tokens on untrained model {index + 1}"));
                 }
+            foreach (var (model, index) in untrained.Select((m, i) => (m, i)))
+                probes.Add((model, padded, 8, $"\"{shortOne.Source}\" followed by 6 pad tokens on untrained model {index + 1}"));
             try
             {
                 foreach (var (model, source, maxLength, what) in probes)
@@ -91,6 +101,8 @@ public static class Lesson11
                     if (!got.SequenceEqual(want))
                     {
                         Expect(!(got.Length == 0 && want.Length > 0), $"on {what} it returns no tokens; greedy decoding gives {want.Length}.");
+                        Expect(!(source.Contains(special.Pad) && got.SequenceEqual(WithoutCausalMask(model, source, maxLength, special, sourceMask: false))),
+                            $"on {what} its tokens are what the model gives when the padded source positions are not masked: build the source mask from the pad id and pass it to both Encode and Decode.");
                         Expect(!got.SequenceEqual(WithoutCausalMask(model, source, maxLength, special)),
                             $"on {what} its tokens are what the decoder gives without the causal mask: the model was trained with the mask, so decoding must use it too (it matters from the second decoder layer on).");
                         int step = Enumerable.Range(0, Math.Min(got.Length, want.Length)).FirstOrDefault(t => got[t] != want[t], Math.Min(got.Length, want.Length));
@@ -116,19 +128,23 @@ public static class Lesson11
         return model;
     }
 
-    // Greedy decoding that forgets the causal mask (a mistake the check names).
-    static long[] WithoutCausalMask(EncoderDecoderTransformer model, long[] sourceIds, int maxLength, SpecialTokens special)
+    // Greedy decoding that forgets the causal mask, or (sourceMask: false) the source padding mask: mistakes the check names.
+    static long[] WithoutCausalMask(EncoderDecoderTransformer model, long[] sourceIds, int maxLength, SpecialTokens special, bool sourceMask = true)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var device = model.parameters().First().device;
         var source = tensor(sourceIds, [1, sourceIds.Length], device: device);
-        var sourceMask = Seq2SeqMasks.Source(source, special.Pad);
-        var memory = model.Encode(source, sourceMask);
+        var mask = sourceMask ? Seq2SeqMasks.Source(source, special.Pad) : null;
+        var memory = model.Encode(source, mask);
         var generated = new List<long> { special.Bos };
         for (int t = 0; t < maxLength; t++)
         {
-            var logits = model.Decode(tensor(generated.ToArray(), [1, generated.Count], device: device), memory, sourceMask);
+            var prefix = tensor(generated.ToArray(), [1, generated.Count], device: device);
+            // Without the source mask this is the mistake "forgot the source mask" (with the causal mask kept).
+            var logits = sourceMask
+                ? model.Decode(prefix, memory, mask)
+                : model.Decode(prefix, memory, null, Masks.Causal(generated.Count, device));
             long next = logits[0, -1].argmax().item<long>();
             if (next == special.Eos) break;
             generated.Add(next);

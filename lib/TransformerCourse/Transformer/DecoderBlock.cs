@@ -22,6 +22,7 @@ public sealed class DecoderBlock : nn.Module<Tensor, Tensor, Tensor?, Tensor?, T
     public DecoderBlock(int width, int heads, int feedForwardWidth, double dropout = 0.0,
         NormPlacement norm = NormPlacement.Post, FeedForwardKind feedForward = FeedForwardKind.Relu) : base(nameof(DecoderBlock))
     {
+        RebuiltRoutines.Enter("DecoderBlock.new");
         self_attn = new MultiHeadAttention(width, heads);
         cross_attn = new MultiHeadAttention(width, heads);
         feed_forward = new PositionwiseFeedForward(width, feedForwardWidth, feedForward, dropout);

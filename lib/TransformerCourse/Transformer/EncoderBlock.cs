@@ -1,3 +1,4 @@
+using TransformerCourse.Exercises;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,6 +19,7 @@ public sealed class EncoderBlock : nn.Module<Tensor, Tensor?, Tensor>
     public EncoderBlock(int width, int heads, int feedForwardWidth, double dropout = 0.0,
         NormPlacement norm = NormPlacement.Post, FeedForwardKind feedForward = FeedForwardKind.Relu) : base(nameof(EncoderBlock))
     {
+        RebuiltRoutines.Enter("EncoderBlock.new");
         self_attn = new MultiHeadAttention(width, heads);
         feed_forward = new PositionwiseFeedForward(width, feedForwardWidth, feedForward, dropout);
         attn_residual = new ResidualConnection(width, norm, dropout);
@@ -31,10 +33,13 @@ public sealed class EncoderBlock : nn.Module<Tensor, Tensor?, Tensor>
     public MultiHeadAttention SelfAttention => self_attn;
 
     /// <summary>Closed-form parameter count of one encoder layer.</summary>
-    public static long ParameterCount(TransformerConfig c) =>
-        MultiHeadAttention.ParameterCount(c.Width)
-        + PositionwiseFeedForward.ParameterCount(c.FeedForward, c.Width, c.FeedForwardWidth)
-        + 2 * ResidualConnection.ParameterCount(c.Width, c.Norm);
+    public static long ParameterCount(TransformerConfig c)
+    {
+        RebuiltRoutines.Enter("EncoderBlock.ParameterCount");
+        return MultiHeadAttention.ParameterCount(c.Width)
+            + PositionwiseFeedForward.ParameterCount(c.FeedForward, c.Width, c.FeedForwardWidth)
+            + 2 * ResidualConnection.ParameterCount(c.Width, c.Norm);
+    }
 
     public override Tensor forward(Tensor x, Tensor? mask = null)
     {

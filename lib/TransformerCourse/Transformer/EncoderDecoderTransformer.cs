@@ -40,6 +40,7 @@ public sealed class EncoderDecoderTransformer : nn.Module<Tensor, Tensor, Tensor
 
     public EncoderDecoderTransformer(TransformerConfig config) : base(nameof(EncoderDecoderTransformer))
     {
+        RebuiltRoutines.Enter("EncoderDecoderTransformer.new");
         Config = config.Validated();
         embedding = nn.Embedding(config.VocabSize, config.Width);
         if (!config.ShareEmbeddings)

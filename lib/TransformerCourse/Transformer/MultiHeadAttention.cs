@@ -1,3 +1,4 @@
+using TransformerCourse.Exercises;
 using TorchSharp;
 using TorchSharp.Modules;
 using TransformerCourse.Attention;
@@ -31,6 +32,7 @@ public sealed class MultiHeadAttention : nn.Module<Tensor, Tensor, Tensor, Tenso
     /// The weights returned are those before dropout.</param>
     public MultiHeadAttention(int width, int heads, double dropout = 0.0) : base(nameof(MultiHeadAttention))
     {
+        RebuiltRoutines.Enter("MultiHeadAttention.new");
         Guard.Positive(width, nameof(width));
         Guard.Positive(heads, nameof(heads));
         if (width % heads != 0)
@@ -63,7 +65,11 @@ public sealed class MultiHeadAttention : nn.Module<Tensor, Tensor, Tensor, Tenso
     public Linear OutputProjection => out_proj;
 
     /// <summary>4·d² + 4·d: four d×d matrices and four biases of width d.</summary>
-    public static long ParameterCount(long width) => 4 * width * width + 4 * width;
+    public static long ParameterCount(long width)
+    {
+        RebuiltRoutines.Enter("MultiHeadAttention.ParameterCount");
+        return 4 * width * width + 4 * width;
+    }
 
     public override AttentionResult forward(Tensor query, Tensor key, Tensor value, Tensor? mask = null, Tensor? keyPaddingMask = null)
     {

@@ -1,3 +1,4 @@
+using TransformerCourse.Exercises;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -31,6 +32,7 @@ public sealed class PositionwiseFeedForward : nn.Module<Tensor, Tensor>
     public PositionwiseFeedForward(int width, int hiddenWidth, FeedForwardKind kind = FeedForwardKind.Relu, double dropout = 0.0)
         : base(nameof(PositionwiseFeedForward))
     {
+        RebuiltRoutines.Enter("PositionwiseFeedForward.new");
         Guard.Positive(width, nameof(width));
         Guard.Positive(hiddenWidth, nameof(hiddenWidth));
         if (dropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout must be in [0, 1).");
@@ -52,9 +54,13 @@ public sealed class PositionwiseFeedForward : nn.Module<Tensor, Tensor>
     public FeedForwardKind Kind { get; }
 
     /// <summary>ReLU/GELU: 2·d·d_ff + d_ff + d (two matrices, two biases). SwiGLU: 3·d·d_ff (three matrices, no biases).</summary>
-    public static long ParameterCount(FeedForwardKind kind, long width, long hiddenWidth) => kind == FeedForwardKind.SwiGlu
-        ? 3 * width * hiddenWidth
-        : 2 * width * hiddenWidth + hiddenWidth + width;
+    public static long ParameterCount(FeedForwardKind kind, long width, long hiddenWidth)
+    {
+        RebuiltRoutines.Enter("PositionwiseFeedForward.ParameterCount");
+        return kind == FeedForwardKind.SwiGlu
+            ? 3 * width * hiddenWidth
+            : 2 * width * hiddenWidth + hiddenWidth + width;
+    }
 
     public override Tensor forward(Tensor x)
     {

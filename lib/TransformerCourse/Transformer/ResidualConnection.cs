@@ -1,3 +1,4 @@
+using TransformerCourse.Exercises;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -38,7 +39,11 @@ public sealed class ResidualConnection : nn.Module<Tensor, Func<Tensor, Tensor>,
     public NormPlacement Placement { get; }
 
     /// <summary>2·d with a LayerNorm, 0 without.</summary>
-    public static long ParameterCount(long width, NormPlacement placement) => placement == NormPlacement.None ? 0 : 2 * width;
+    public static long ParameterCount(long width, NormPlacement placement)
+    {
+        RebuiltRoutines.Enter("ResidualConnection.ParameterCount");
+        return placement == NormPlacement.None ? 0 : 2 * width;
+    }
 
     /// <remarks>No dispose scope of its own: the sub-layer may keep tensors it made (e.g. attention weights), so
     /// temporaries here belong to the caller's scope.</remarks>

@@ -10,7 +10,11 @@ public static class Seq2SeqMasks
 {
     /// <summary>(B, 1, L_s): every query may see the real (non-pad) source tokens. Used by encoder self-attention
     /// and decoder cross-attention.</summary>
-    public static Tensor Source(Tensor source, long padId) => Masks.FromPadToken(source, padId);
+    public static Tensor Source(Tensor source, long padId)
+    {
+        RebuiltRoutines.Enter("Seq2SeqMasks.Source");
+        return Masks.FromPadToken(source, padId);
+    }
 
     /// <summary>(B, L_t, L_t): target position i may see positions 0..i that are not padding.</summary>
     public static Tensor Target(Tensor target, long padId)

@@ -7,46 +7,79 @@ namespace TransformerCourse.Tests.Exercises;
 /// <summary>Lesson 9's checkers against the reference, the placeholder and the mistakes learners make.</summary>
 public class Lesson09ExerciseTests : TorchTest
 {
-    static long Relu(int d, int f) => 2L * d * f + f + d;
+    // One Pre-LN SwiGLU block: attention 4d² + 4d, gated FFN 3dh, two LayerNorms 2·2d; one final LayerNorm 2d.
+    static long Stack(int d, int heads, int h, int n) => n * (4L * d * d + 4L * d + 3L * d * h + 4L * d) + 2L * d;
 
     [Fact]
-    public void Matching_width_reference_passes() =>
-        Assert.True(Lesson09.MatchingSwiGluWidth((d, f) => (int)Math.Round(Relu(d, f) / (3.0 * d))).Passed);
+    public void Stack_reference_passes() => Assert.True(Lesson09.PreLnSwiGluStack(Stack).Passed);
 
     [Fact]
-    public void Matching_width_placeholder_is_named()
+    public void Stack_placeholder_is_not_yet()
     {
-        var verdict = Lesson09.MatchingSwiGluWidth((_, f) => f);
+        var verdict = Lesson09.PreLnSwiGluStack((_, _, _, _) => throw new NotImplementedException());
         Assert.False(verdict.Passed);
-        Assert.Contains("1.5 times", verdict.Feedback);
+        Assert.Contains("NotImplementedException", verdict.Feedback);
     }
 
     [Fact]
-    public void Integer_division_is_named_as_truncation()
+    public void Forgetting_the_final_norm_is_named()
     {
-        var verdict = Lesson09.MatchingSwiGluWidth((d, f) => (int)(Relu(d, f) / (3L * d)));
+        var verdict = Lesson09.PreLnSwiGluStack((d, H, h, n) => Stack(d, H, h, n) - 2L * d);
         Assert.False(verdict.Passed);
-        Assert.Contains("rounds down", verdict.Feedback);
+        Assert.Contains("after the last block is missing", verdict.Feedback);
     }
 
     [Fact]
-    public void Rounding_up_is_named()
+    public void A_final_norm_per_layer_is_named()
     {
-        var verdict = Lesson09.MatchingSwiGluWidth((d, f) => (int)Math.Ceiling(Relu(d, f) / (3.0 * d)));
+        var verdict = Lesson09.PreLnSwiGluStack((d, H, h, n) => n * (Stack(d, H, h, 1)));
         Assert.False(verdict.Passed);
-        Assert.Contains("rounds up", verdict.Feedback);
+        Assert.Contains("once per block", verdict.Feedback);
     }
 
     [Fact]
-    public void Two_thirds_rule_without_biases_is_named()
+    public void A_relu_sized_ffn_is_named()
     {
-        var verdict = Lesson09.MatchingSwiGluWidth((_, f) => (int)Math.Round(2.0 * f / 3));
+        // The cell-29 block formula with the ⅔-rule idea missing: 2dh + h + d for the FFN.
+        var verdict = Lesson09.PreLnSwiGluStack((d, H, h, n) => n * (4L * d * d + 4L * d + 2L * d * h + h + d + 4L * d) + 2L * d);
         Assert.False(verdict.Passed);
-        Assert.Contains("without biases", verdict.Feedback);
+        Assert.Contains("ReLU network with biases", verdict.Feedback);
     }
 
     [Fact]
-    public void A_hard_coded_width_fails() => Assert.False(Lesson09.MatchingSwiGluWidth((_, _) => 1367).Passed);
+    public void A_count_that_grows_with_heads_is_named()
+    {
+        var verdict = Lesson09.PreLnSwiGluStack((d, H, h, n) => Stack(d, H, h, n) + n * 4L * d * (H - 1));
+        Assert.False(verdict.Passed);
+        Assert.Contains("number of heads", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Counting_modules_or_library_formulas_is_forbidden()
+    {
+        var fromModule = Lesson09.PreLnSwiGluStack((d, H, h, n) =>
+        {
+            using var block = new EncoderBlock(d, H, h, norm: NormPlacement.Pre, feedForward: FeedForwardKind.SwiGlu);
+            return n * block.parameters().Sum(p => p.NumberOfElements) + 2L * d;
+        });
+        Assert.False(fromModule.Passed);
+        Assert.Contains("EncoderBlock.new", fromModule.Feedback);
+        var fromHelpers = Lesson09.PreLnSwiGluStack((d, H, h, n) =>
+            n * (MultiHeadAttention.ParameterCount(d) + PositionwiseFeedForward.ParameterCount(FeedForwardKind.SwiGlu, d, h) + 4L * d) + 2L * d);
+        Assert.False(fromHelpers.Passed);
+        Assert.Contains("MultiHeadAttention.ParameterCount", fromHelpers.Feedback);
+        var fromParts = Lesson09.PreLnSwiGluStack((d, H, h, n) =>
+        {
+            using var ffn = new PositionwiseFeedForward(d, h, FeedForwardKind.SwiGlu);
+            return n * (4L * d * d + 4L * d + ffn.parameters().Sum(p => p.NumberOfElements) + 4L * d) + 2L * d;
+        });
+        Assert.False(fromParts.Passed);
+        Assert.Contains("PositionwiseFeedForward.new", fromParts.Feedback);
+    }
+
+    [Fact]
+    public void Outside_a_check_the_count_helpers_still_work() =>
+        Assert.Equal(12L * 512 * 512 + 13L * 512, EncoderBlock.ParameterCount(TransformerConfig.Base()));
 
     static double Reference(long d, long h, long n) => 8.0 * n * d * d + 4.0 * n * n * d + 6.0 * n * d * h;
 
@@ -56,9 +89,12 @@ public class Lesson09ExerciseTests : TorchTest
     [Fact]
     public void Swiglu_flops_placeholder_is_named()
     {
+        var placeholder = Lesson09.SwiGluBlockFlops((_, _, _) => throw new NotImplementedException());
+        Assert.False(placeholder.Passed);
+        Assert.Contains("NotImplementedException", placeholder.Feedback);
         var verdict = Lesson09.SwiGluBlockFlops(BlockFlops.ByFormula);
         Assert.False(verdict.Passed);
-        Assert.Contains("third one (the gate)", verdict.Feedback);
+        Assert.Contains("exactly the ReLU block's", verdict.Feedback);
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public class Lesson10ExerciseTests : TorchTest
     {
         long d = c.Width, f = c.FeedForwardWidth;
         long decoder = Encoder(d, f) + 4 * d * d + 4 * d + 2 * d;
-        return c.VocabSize * d + c.EncoderLayers * Encoder(d, f) + c.DecoderLayers * decoder;
+        return (c.ShareEmbeddings ? 1 : 3) * c.VocabSize * d + c.EncoderLayers * Encoder(d, f) + c.DecoderLayers * decoder + 2 * 2 * d;
     }
 
     [Fact]
@@ -24,7 +24,10 @@ public class Lesson10ExerciseTests : TorchTest
     [Fact]
     public void Count_placeholder_names_the_missing_decoder()
     {
-        var verdict = Lesson10.ParameterCount(c => c.VocabSize * (long)c.Width + c.EncoderLayers * Encoder(c.Width, c.FeedForwardWidth));
+        var placeholder = Lesson10.ParameterCount(_ => throw new NotImplementedException());
+        Assert.False(placeholder.Passed);
+        Assert.Contains("NotImplementedException", placeholder.Feedback);
+        var verdict = Lesson10.ParameterCount(c => Reference(c) - c.DecoderLayers * (Encoder(c.Width, c.FeedForwardWidth) + 4L * c.Width * c.Width + 6L * c.Width));
         Assert.False(verdict.Passed);
         Assert.Contains("decoder layers are missing", verdict.Feedback);
     }
@@ -32,7 +35,7 @@ public class Lesson10ExerciseTests : TorchTest
     [Fact]
     public void Decoder_counted_as_encoder_is_named()
     {
-        var verdict = Lesson10.ParameterCount(c => c.VocabSize * (long)c.Width + (c.EncoderLayers + c.DecoderLayers) * Encoder(c.Width, c.FeedForwardWidth));
+        var verdict = Lesson10.ParameterCount(c => Reference(c) - c.DecoderLayers * (4L * c.Width * c.Width + 6L * c.Width));
         Assert.False(verdict.Passed);
         Assert.Contains("cross-attention and its LayerNorm are missing", verdict.Feedback);
     }
@@ -46,11 +49,27 @@ public class Lesson10ExerciseTests : TorchTest
     }
 
     [Fact]
-    public void Unshared_embeddings_are_named()
+    public void Ignoring_share_embeddings_is_named()
     {
-        var verdict = Lesson10.ParameterCount(c => Reference(c) + 2L * c.VocabSize * c.Width);
+        var verdict = Lesson10.ParameterCount(c => Reference(c with { ShareEmbeddings = true }));
         Assert.False(verdict.Passed);
-        Assert.Contains("shares one embedding matrix", verdict.Feedback);
+        Assert.Contains("ShareEmbeddings is false", verdict.Feedback);
+    }
+
+    [Fact]
+    public void The_post_ln_count_of_the_lesson_is_named_as_missing_final_norms()
+    {
+        var verdict = Lesson10.ParameterCount(c => Reference(c) - 4L * c.Width);
+        Assert.False(verdict.Passed);
+        Assert.Contains("final LayerNorm", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Encoder_layers_for_both_stacks_is_named()
+    {
+        var verdict = Lesson10.ParameterCount(c => Reference(c with { DecoderLayers = c.EncoderLayers }));
+        Assert.False(verdict.Passed);
+        Assert.Contains("config.EncoderLayers for both stacks", verdict.Feedback);
     }
 
     [Fact]
@@ -59,52 +78,70 @@ public class Lesson10ExerciseTests : TorchTest
         var verdict = Lesson10.ParameterCount(EncoderDecoderTransformer.ClosedFormParameterCount);
         Assert.False(verdict.Passed);
         Assert.Contains("ClosedFormParameterCount", verdict.Feedback);
-        Assert.False(Lesson10.ParameterCount(c => new EncoderDecoderTransformer(c).ParameterCount).Passed);
+        var module = Lesson10.ParameterCount(c => new EncoderDecoderTransformer(c).parameters().Sum(p => p.NumberOfElements));
+        Assert.False(module.Passed);
+        Assert.Contains("EncoderDecoderTransformer.new", module.Feedback);
+        var helpers = Lesson10.ParameterCount(c => (c.ShareEmbeddings ? 1 : 3) * c.VocabSize * (long)c.Width + 4L * c.Width
+            + c.EncoderLayers * EncoderBlock.ParameterCount(c)
+            + c.DecoderLayers * (EncoderBlock.ParameterCount(c) + MultiHeadAttention.ParameterCount(c.Width) + 2L * c.Width));
+        Assert.False(helpers.Passed);
+        Assert.Contains("EncoderBlock.ParameterCount", helpers.Feedback);
     }
 
-    static Tensor ReferenceMask(Tensor ids, long pad) =>
-        Masks.Causal(ids.shape[1], ids.device).unsqueeze(0).logical_and(ids.ne(pad).unsqueeze(1));
+    static Tensor ReferenceMask(Tensor source, Tensor target, long pad) =>
+        source.ne(pad).unsqueeze(1).expand(source.shape[0], target.shape[1], source.shape[1]);
 
     [Fact]
-    public void Mask_reference_passes() => Assert.True(Lesson10.TargetMask(ReferenceMask).Passed);
+    public void Mask_reference_passes() => Assert.True(Lesson10.CrossMask(ReferenceMask).Passed);
 
     [Fact]
-    public void Mask_placeholder_is_named()
+    public void Mask_placeholder_is_not_yet()
     {
-        var verdict = Lesson10.TargetMask((ids, _) => ones(ids.shape[0], ids.shape[1], ids.shape[1], dtype: ScalarType.Bool));
+        var verdict = Lesson10.CrossMask((_, _, _) => throw new NotImplementedException());
         Assert.False(verdict.Passed);
-        Assert.Contains("future", verdict.Feedback);
+        Assert.Contains("NotImplementedException", verdict.Feedback);
     }
 
     [Fact]
-    public void Causal_only_is_named()
+    public void A_causal_cross_mask_is_named()
     {
-        var verdict = Lesson10.TargetMask((ids, _) => Masks.Causal(ids.shape[1]).unsqueeze(0).expand(ids.shape[0], -1, -1));
+        var verdict = Lesson10.CrossMask((s, t, pad) => ReferenceMask(s, t, pad).logical_and(ones(t.shape[1], s.shape[1], dtype: ScalarType.Bool).tril()));
         Assert.False(verdict.Passed);
-        Assert.Contains("padding condition is missing", verdict.Feedback);
+        Assert.Contains("causal", verdict.Feedback);
     }
 
     [Fact]
-    public void Padding_on_the_query_axis_is_named()
+    public void The_target_self_attention_shape_is_named()
     {
-        var verdict = Lesson10.TargetMask((ids, pad) => Masks.Causal(ids.shape[1]).unsqueeze(0).logical_and(ids.ne(pad).unsqueeze(2)));
+        var verdict = Lesson10.CrossMask((s, t, pad) => Masks.Causal(t.shape[1]).unsqueeze(0).logical_and(t.ne(pad).unsqueeze(1)));
         Assert.False(verdict.Passed);
-        Assert.Contains("padding *queries*", verdict.Feedback);
+        Assert.Contains("target length on both axes", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Hiding_padded_target_rows_is_named()
+    {
+        var verdict = Lesson10.CrossMask((s, t, pad) => ReferenceMask(s, t, pad).logical_and(t.ne(pad).unsqueeze(2)));
+        Assert.False(verdict.Passed);
+        Assert.Contains("padded *target* positions", verdict.Feedback);
     }
 
     [Fact]
     public void A_hard_coded_pad_id_fails()
     {
-        var verdict = Lesson10.TargetMask((ids, _) => ReferenceMask(ids, 0));
+        var verdict = Lesson10.CrossMask((s, t, _) => ReferenceMask(s, t, 0));
         Assert.False(verdict.Passed);
         Assert.Contains("padding", verdict.Feedback);
     }
 
     [Fact]
-    public void Calling_the_library_mask_is_forbidden()
+    public void Calling_the_library_masks_is_forbidden()
     {
-        var verdict = Lesson10.TargetMask(Seq2SeqMasks.Target);
-        Assert.False(verdict.Passed);
-        Assert.Contains("Seq2SeqMasks.Target", verdict.Feedback);
+        var library = Lesson10.CrossMask((s, t, pad) => Seq2SeqMasks.Source(s, pad).expand(s.shape[0], t.shape[1], s.shape[1]));
+        Assert.False(library.Passed);
+        Assert.Contains("Seq2SeqMasks.Source", library.Feedback);
+        var lesson4 = Lesson10.CrossMask((s, t, pad) => Masks.FromPadToken(s, pad).expand(s.shape[0], t.shape[1], s.shape[1]));
+        Assert.False(lesson4.Passed);
+        Assert.Contains("Masks.FromPadToken", lesson4.Feedback);
     }
 }

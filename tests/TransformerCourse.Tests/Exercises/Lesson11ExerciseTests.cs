@@ -11,37 +11,48 @@ namespace TransformerCourse.Tests.Exercises;
 /// <summary>Lesson 11's checkers against the reference, the placeholder and the mistakes learners make.</summary>
 public class Lesson11ExerciseTests : TorchTest
 {
-    static double Floor(int v, double e)
-    {
-        double top = 1 - e + e / v, rest = e / v;
-        return -top * Math.Log(top) - (v - 1) * rest * Math.Log(rest);
-    }
+    // Pad gets no mass, the correct token 1 − ε, the other V − 2 tokens ε/(V − 2): the floor is the entropy of that q.
+    static double Floor(int v, double e) => -(1 - e) * Math.Log(1 - e) - e * Math.Log(e / (v - 2));
 
     [Fact]
     public void Floor_reference_passes() => Assert.True(Lesson11.SmoothedLossFloor(Floor).Passed);
 
     [Fact]
-    public void Floor_placeholder_is_named()
+    public void Floor_placeholder_is_not_yet()
     {
-        var verdict = Lesson11.SmoothedLossFloor((_, _) => 0.0);
+        var verdict = Lesson11.SmoothedLossFloor((_, _) => throw new NotImplementedException());
         Assert.False(verdict.Passed);
-        Assert.Contains("plain cross-entropy", verdict.Feedback);
+        Assert.Contains("NotImplementedException", verdict.Feedback);
+        var zero = Lesson11.SmoothedLossFloor((_, _) => 0.0);
+        Assert.Contains("plain cross-entropy", zero.Feedback);
     }
 
     [Fact]
-    public void Floor_with_one_other_token_is_named()
+    public void A_numeric_minimisation_passes_at_the_loosened_tolerance() =>
+        Assert.True(Lesson11.SmoothedLossFloor((v, e) => Floor(v, e) + 3e-7).Passed);
+
+    [Fact]
+    public void The_lessons_own_floor_is_named()
     {
-        var verdict = Lesson11.SmoothedLossFloor((v, e) => { double top = 1 - e + e / v, rest = e / v; return -top * Math.Log(top) - rest * Math.Log(rest); });
+        var verdict = Lesson11.SmoothedLossFloor((v, e) => { double top = 1 - e + e / v, rest = e / v; return -top * Math.Log(top) - (v - 1) * rest * Math.Log(rest); });
         Assert.False(verdict.Passed);
-        Assert.Contains("all V − 1", verdict.Feedback);
+        Assert.Contains("the lesson's q", verdict.Feedback);
     }
 
     [Fact]
-    public void Floor_with_the_other_smoothing_convention_is_named()
+    public void Floor_that_still_gives_pad_a_share_is_named()
     {
         var verdict = Lesson11.SmoothedLossFloor((v, e) => -(1 - e) * Math.Log(1 - e) - e * Math.Log(e / (v - 1)));
         Assert.False(verdict.Passed);
-        Assert.Contains("V − 1 wrong tokens only", verdict.Feedback);
+        Assert.Contains("pad still gets a share", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Floor_of_the_correct_token_alone_is_named()
+    {
+        var verdict = Lesson11.SmoothedLossFloor((_, e) => -Math.Log(1 - e));
+        Assert.False(verdict.Passed);
+        Assert.Contains("only the correct token's term", verdict.Feedback);
     }
 
     [Fact]
@@ -63,12 +74,12 @@ public class Lesson11ExerciseTests : TorchTest
         return model;
     }
 
-    static long[] Decode(EncoderDecoderTransformer model, long[] sourceIds, int maxLength, bool encodeOnce = true, bool causal = true, bool keepBos = false)
+    static long[] Decode(EncoderDecoderTransformer model, long[] sourceIds, int maxLength, bool encodeOnce = true, bool causal = true, bool keepBos = false, bool sourceMasked = true)
     {
         using var noGrad = no_grad();
         var special = Task.Vocabulary.Special;
         var source = tensor(sourceIds, [1, sourceIds.Length]);
-        var sourceMask = Seq2SeqMasks.Source(source, special.Pad);
+        var sourceMask = sourceMasked ? Seq2SeqMasks.Source(source, special.Pad) : null;
         var memory = model.Encode(source, sourceMask);
         var generated = new List<long> { special.Bos };
         for (int t = 0; t < maxLength; t++)
@@ -106,6 +117,15 @@ public class Lesson11ExerciseTests : TorchTest
         var verdict = Lesson11.Greedy((m, s, n) => Decode(m, s, n, causal: false), model, Task);
         Assert.False(verdict.Passed);
         Assert.Contains("without the causal mask", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Greedy_without_the_source_mask_is_named()
+    {
+        using var model = Model();
+        var verdict = Lesson11.Greedy((m, s, n) => Decode(m, s, n, sourceMasked: false), model, Task);
+        Assert.False(verdict.Passed);
+        Assert.Contains("padded source positions are not masked", verdict.Feedback);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using TransformerCourse.Exercises;
 using static TorchSharp.torch;
 
 namespace TransformerCourse.Transformer;
@@ -35,6 +36,7 @@ public sealed class LayerNormalization : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
+        RebuiltRoutines.Enter("LayerNormalization.forward");
         Guard.Rank(x, 1, nameof(x), "..., width");
         if (x.shape[^1] != Width)
             throw new ArgumentException($"x has shape {Guard.Shape(x)} but its last dimension must be the width {Width}.", nameof(x));

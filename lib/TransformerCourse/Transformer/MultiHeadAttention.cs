@@ -2,6 +2,7 @@ using TransformerCourse.Exercises;
 using TorchSharp;
 using TorchSharp.Modules;
 using TransformerCourse.Attention;
+using TransformerCourse.Exercises;
 using static TorchSharp.torch;
 
 namespace TransformerCourse.Transformer;
@@ -73,6 +74,7 @@ public sealed class MultiHeadAttention : nn.Module<Tensor, Tensor, Tensor, Tenso
 
     public override AttentionResult forward(Tensor query, Tensor key, Tensor value, Tensor? mask = null, Tensor? keyPaddingMask = null)
     {
+        RebuiltRoutines.Enter("MultiHeadAttention.forward");
         Validate(query, key, value);
         using var scope = NewDisposeScope();
         var allowed = CombinedMask(query, key, mask, keyPaddingMask);
@@ -94,6 +96,7 @@ public sealed class MultiHeadAttention : nn.Module<Tensor, Tensor, Tensor, Tenso
     /// </summary>
     public AttentionResult ForwardHeadByHead(Tensor query, Tensor key, Tensor value, Tensor? mask = null, Tensor? keyPaddingMask = null)
     {
+        RebuiltRoutines.Enter("MultiHeadAttention.ForwardHeadByHead");
         Validate(query, key, value);
         using var scope = NewDisposeScope();
         var allowed = CombinedMask(query, key, mask, keyPaddingMask);
@@ -118,6 +121,7 @@ public sealed class MultiHeadAttention : nn.Module<Tensor, Tensor, Tensor, Tenso
     /// <summary>(B, L, H·d_k) → (B, H, L, d_k): each head gets its own contiguous slice of the width.</summary>
     public static Tensor SplitHeads(Tensor x, int heads)
     {
+        RebuiltRoutines.Enter("MultiHeadAttention.SplitHeads");
         Guard.RankExactly(x, 3, nameof(x), "batch, length, width");
         if (heads <= 0 || x.shape[2] % heads != 0)
             throw new ArgumentException($"x's width {x.shape[2]} (shape {Guard.Shape(x)}) must split into {heads} equal heads.", nameof(heads));
@@ -127,6 +131,7 @@ public sealed class MultiHeadAttention : nn.Module<Tensor, Tensor, Tensor, Tenso
     /// <summary>(B, H, L, d_k) → (B, L, H·d_k): the inverse of <see cref="SplitHeads"/> (concatenate the heads).</summary>
     public static Tensor MergeHeads(Tensor x)
     {
+        RebuiltRoutines.Enter("MultiHeadAttention.MergeHeads");
         Guard.RankExactly(x, 4, nameof(x), "batch, heads, length, head width");
         return x.transpose(1, 2).reshape(x.shape[0], x.shape[2], x.shape[1] * x.shape[3]);
     }

@@ -1,4 +1,5 @@
 using TorchSharp;
+using TransformerCourse.Exercises;
 using static TorchSharp.torch;
 
 namespace TransformerCourse.Transformer;
@@ -13,9 +14,11 @@ public static class SinusoidalPositionalEncoding
     /// <summary>The (length, width) table, float32. Computed in float64 so large positions stay accurate.</summary>
     /// <param name="length">Number of positions, 0..length−1.</param>
     /// <param name="width">d_model; must be even (each frequency needs a sine and a cosine).</param>
-    /// <param name="baseWavelength">10000 in the paper: wavelengths run from 2π to 10000·2π.</param>
+    /// <param name="baseWavelength">10000 in the paper: pair i has wavelength 2π·base^(2i/d), from 2π up to
+    /// 2π·base^((d−2)/d), which stays below 2π·base (reached only as d grows without bound).</param>
     public static Tensor Table(long length, long width, Device? device = null, double baseWavelength = 10000.0)
     {
+        RebuiltRoutines.Enter("SinusoidalPositionalEncoding.Table");
         Guard.Positive(length, nameof(length));
         if (width <= 0 || width % 2 != 0)
             throw new ArgumentException($"width must be a positive even number (a sine and a cosine per frequency) but is {width}.", nameof(width));

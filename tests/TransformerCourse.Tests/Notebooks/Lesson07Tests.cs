@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using TransformerCourse.Notebook;
+using TransformerCourse.Exercises;
 
 namespace TransformerCourse.Tests.Notebooks;
 
@@ -12,6 +12,14 @@ public class Lesson07Tests
     static ExecutedNotebook Lesson => ExecutedNotebook.Run("02-transformer-architecture/07-positional-encoding.ipynb");
 
     static double Parse(string text) => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    /// <summary>A number printed with thousands separators (N0), e.g. 47,117.</summary>
+    static double Grouped(string pattern)
+    {
+        var m = Regex.Match(Lesson.Printed, pattern);
+        Assert.True(m.Success, pattern);
+        return Parse(m.Groups[1].Value.Replace(",", ""));
+    }
 
     [Fact]
     public void Runs_cleanly_with_slide_types_and_hidden_solutions()
@@ -30,6 +38,9 @@ public class Lesson07Tests
         Assert.True(Lesson.Number(@"no positions: max \|output for 'dog' in sentence 1 − output for 'dog' in sentence 2\| = " + Num) < 1e-5);
         Assert.True(Lesson.Number(@"no positions: max \|mean of sentence 1 − mean of sentence 2\| = " + Num) < 1e-5);
         Assert.True(Lesson.Number(@"with positions: max \|Attn\(PX \+ PE\) − P·Attn\(X \+ PE\)\| = " + Num) > 1e-2);
+        // A causal mask is tied to positions: no equivariance, and 'dog' differs between the two sentences.
+        Assert.True(Lesson.Number(@"causal mask, no positions: max \|Attn\(PX\) − P·Attn\(X\)\| = " + Num) > 0.1);
+        Assert.True(Lesson.Number(@"causal mask, no positions: max \|output for 'dog' in sentence 1 − output for 'dog' in sentence 2\| = " + Num) > 0.1);
         Assert.True(Lesson.Number(@"with positions: max \|mean of sentence 1 − mean of sentence 2\| = " + Num) > 1e-2);
     }
 
@@ -38,9 +49,23 @@ public class Lesson07Tests
     {
         Assert.Contains("table [100, 64]; values between -1.000 and 1.000", Lesson.Printed);
         Assert.Equal(2 * Math.PI, Lesson.Number(@"shortest " + Num + " positions"), 2);
+        // The longest wavelength is 2π·10000^((d−2)/d) for d = 64, below the limit 2π·10000 (both printed).
+        double longest = Grouped(@"longest ([\d,]+) positions");
+        Assert.Equal(2 * Math.PI * Math.Pow(10000, 62.0 / 64), longest, 1.0);
+        double limit = Grouped(@"the limit 2π·10000 = ([\d,]+)");
+        Assert.Equal(2 * Math.PI * 10000, limit, 1.0);
+        Assert.True(longest < limit);
+        Assert.True(Lesson.Number(@"the last two dimensions at most " + Num) < 0.02, "the rightmost columns barely change");
+        Assert.True(Lesson.Number(@"dimension 0 spans " + Num) > 1.9);
+        Assert.True(Lesson.Number(@"smallest distance between the codes of two different positions: " + Num) > 0.1);
+        // Falls steeply over the first five steps, then much more slowly, with some rises.
+        double early = Lesson.Number(@"average fall per step: " + Num);
+        double late = Lesson.Number(@"average fall per step: [\d.]+ for k = 0…5, " + Num);
+        Assert.True(early > 4 * late && late > 0, $"fall per step {early} then {late}");
+        Assert.True(Lesson.Number(@"where it rises again at (\d+) of the") > 0);
+        Assert.Contains("largest at k = 0: True", Lesson.Printed);
         Assert.True(Lesson.Number(@"max \|PE_p · PE_\(p\+k\) − Σ cos\(ω_i k\)\| over p ∈ \{0, 20, 45\}, k ≤ 54: " + Num) < 1e-4);
         Assert.Equal(32.0, Lesson.Number(@"at k = 0 the dot product is d/2 = " + Num), 3);
-        Assert.True(Lesson.Number(@"at k = 1 it is " + Num) > Lesson.Number(@"at k = 10 it is " + Num));
         Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"heatmap\"") && h.Contains("Sinusoidal positional encoding, 100 positions × 64 dimensions"));
         Assert.True(Lesson.FigureCount("heatmap") >= 3);
         Assert.True(Lesson.FigureCount("line") >= 3);
@@ -75,6 +100,16 @@ public class Lesson07Tests
         Assert.True(rows["sinusoidal"].Beyond > rows["learned"].Beyond + 0.2, rows["sinusoidal"].ToString());
         Assert.True(rows["sinusoidal"].Inside < rows["learned"].Inside, rows["sinusoidal"].ToString());
         Assert.True(rows["sinusoidal"].First < 0.5 && rows["learned"].First < 0.5);
+        // Learned positions fall to near chance beyond the trained range.
+        Assert.True(rows["learned"].Beyond < 2.0 / 16, rows["learned"].ToString());
+        // No positions: within the range of the two bag-of-letters strategies, above guessing.
+        double randomLetter = Lesson.Number(@"a random letter of the sequence " + Num);
+        double mostFrequent = Lesson.Number(@"its most frequent letter " + Num);
+        Assert.InRange(rows["no positions"].Train, randomLetter, mostFrequent);
+        Assert.True(randomLetter > 1.0 / 16);
+        // Sinusoidal: some positions beyond the range almost all right; lost accuracy at positions it knew.
+        Assert.True(Lesson.Number(@"best of positions 16–23 is position \d+ \(" + Num + @"\)") > 0.9);
+        Assert.True(Lesson.Number(@"worst of positions 1–15 is position \d+ \(" + Num + @"\)") < 0.5);
         Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"line\"") && h.Contains("Previous-token accuracy on length-24 sequences"));
     }
 
@@ -92,8 +127,8 @@ public class Lesson07Tests
     [Fact]
     public void Exercise_checks_fail_on_placeholders_and_pass_on_solutions()
     {
-        Assert.Equal(2, Lesson.Count(Check.FailMark));
-        Assert.Equal(2, Lesson.Count(Check.PassMark));
-        Assert.Matches(@"(?s)NOT YET: MySinusoidal.*PASS: MySinusoidal.*NOT YET: ShiftMatrix.*PASS: ShiftMatrix", Lesson.Printed);
+        Assert.Equal(2, Lesson.Count(Exercise.FailMark));
+        Assert.Equal(2, Lesson.Count(Exercise.PassMark));
+        Assert.Matches(@"(?s)NOT YET: your MySinusoidal.*PASS: your MySinusoidal.*NOT YET: your ShiftMatrix.*PASS: your ShiftMatrix", Lesson.Printed);
     }
 }

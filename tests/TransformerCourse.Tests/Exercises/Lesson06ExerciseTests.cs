@@ -1,0 +1,166 @@
+using TransformerCourse.Attention;
+using TransformerCourse.Exercises;
+using TransformerCourse.Tests.Library;
+using TransformerCourse.Transformer;
+using static TorchSharp.torch;
+
+namespace TransformerCourse.Tests.Exercises;
+
+/// <summary>Lesson 6's checkers against the reference, the placeholder and the mistakes learners make.</summary>
+public class Lesson06ExerciseTests : TorchTest
+{
+    static void AssertPass(Verdict verdict) => Assert.True(verdict.Passed, verdict.Feedback);
+
+    static void AssertNotYet(Verdict verdict, string diagnosis)
+    {
+        Assert.False(verdict.Passed);
+        Assert.True(verdict.Feedback.Contains(diagnosis), $"expected '{diagnosis}' in: {verdict.Feedback}");
+    }
+
+    // ---- Exercise 1: one head's weights from nn.MultiheadAttention's packed projections ----
+
+    static Tensor HeadWeights(Tensor weight, Tensor bias, Tensor x, int heads, int head, long keyOffset = -1, bool fullScale = false, bool queryAxis = false)
+    {
+        long d = weight.shape[1], dk = d / heads;
+        Tensor Project(long start) => nn.functional.linear(x, weight[TensorIndex.Slice(start, start + dk)], bias[TensorIndex.Slice(start, start + dk)]);
+        var q = Project(head * dk);
+        var k = Project((keyOffset < 0 ? d : keyOffset) + head * dk);
+        var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(fullScale ? d : dk);
+        return scores.softmax(queryAxis ? -2 : -1);
+    }
+
+    [Fact]
+    public void Packed_reference_passes() => AssertPass(Lesson06.HeadWeightsFromPacked((w, b, x, h, i) => HeadWeights(w, b, x, h, i)));
+
+    [Fact]
+    public void Packed_reference_agrees_with_TorchSharps_head_average()
+    {
+        manual_seed(3);
+        var builtIn = nn.MultiheadAttention(12, 3);
+        var p = builtIn.named_parameters().ToDictionary(np => np.name, np => np.parameter);
+        var x = randn(2, 5, 12);
+        var seqFirst = x.transpose(0, 1);
+        var (_, averaged) = builtIn.forward(seqFirst, seqFirst, seqFirst, null, true, null);
+        var ours = stack(Enumerable.Range(0, 3).Select(i => Lesson06.PackedHeadWeights(p["in_proj_weight"].detach(), p["in_proj_bias"].detach(), x, 3, i)), 1).mean([1]);
+        Assert.True(Exercise.Same(ours, averaged!, 1e-5));
+    }
+
+    [Fact]
+    public void Packed_placeholder_fails()
+    {
+        // The notebook's placeholder: a uniform (L, L) matrix per sequence.
+        var verdict = Lesson06.HeadWeightsFromPacked((w, b, x, h, i) => ones(x.shape[0], x.shape[1], x.shape[1]) / x.shape[1]);
+        AssertNotYet(verdict, "differ from head");
+    }
+
+    [Fact]
+    public void Keys_from_the_query_block_are_named()
+    {
+        var verdict = Lesson06.HeadWeightsFromPacked((w, b, x, h, i) => HeadWeights(w, b, x, h, i, keyOffset: 0));
+        AssertNotYet(verdict, "same block of in_proj_weight");
+    }
+
+    [Fact]
+    public void Scaling_by_the_full_width_is_named()
+    {
+        var verdict = Lesson06.HeadWeightsFromPacked((w, b, x, h, i) => HeadWeights(w, b, x, h, i, fullScale: true));
+        AssertNotYet(verdict, "full width");
+    }
+
+    [Fact]
+    public void Softmax_over_the_queries_is_named()
+    {
+        var verdict = Lesson06.HeadWeightsFromPacked((w, b, x, h, i) => HeadWeights(w, b, x, h, i, queryAxis: true));
+        AssertNotYet(verdict, "over the queries");
+    }
+
+    [Fact]
+    public void A_hard_coded_head_is_named()
+    {
+        var verdict = Lesson06.HeadWeightsFromPacked((w, b, x, h, i) => HeadWeights(w, b, x, h, 0));
+        AssertNotYet(verdict, "you return the weights of head 0");
+    }
+
+    [Fact]
+    public void Copying_into_the_library_module_is_refused()
+    {
+        var verdict = Lesson06.HeadWeightsFromPacked((w, b, x, h, i) =>
+        {
+            long d = w.shape[1];
+            var module = new MultiHeadAttention((int)d, h);
+            using (no_grad())
+            {
+                module.QueryProjection.weight!.copy_(w[..(int)d]); module.QueryProjection.bias!.copy_(b[..(int)d]);
+                module.KeyProjection.weight!.copy_(w[(int)d..(int)(2 * d)]); module.KeyProjection.bias!.copy_(b[(int)d..(int)(2 * d)]);
+            }
+            return module.forward(x, x, x).Weights[.., i];
+        });
+        AssertNotYet(verdict, "MultiHeadAttention.forward");
+    }
+
+    // ---- Exercise 2: cross-attention with a key padding mask, step by step ----
+
+    static Tensor Cross(MultiHeadAttention m, Tensor queries, Tensor memory, Tensor keyMask, bool maskOverQueries = false, bool queryLengthForKeys = false)
+    {
+        long b = queries.shape[0], lq = queries.shape[1], lk = memory.shape[1], d = queries.shape[2];
+        int h = m.Heads, dk = (int)d / h;
+        var q = m.QueryProjection.forward(queries).view(b, lq, h, dk).transpose(1, 2);
+        var k = m.KeyProjection.forward(memory).view(b, queryLengthForKeys ? lq : lk, h, dk).transpose(1, 2);
+        var v = m.ValueProjection.forward(memory).view(b, queryLengthForKeys ? lq : lk, h, dk).transpose(1, 2);
+        var mask = maskOverQueries ? keyMask.unsqueeze(1) : keyMask.view(b, 1, 1, lk);
+        var context = ScaledDotProductAttention.Compute(q, k, v, mask).Output;
+        return m.OutputProjection.forward(context.transpose(1, 2).reshape(b, lq, d));
+    }
+
+    [Fact]
+    public void Cross_reference_passes() => AssertPass(Lesson06.CrossAttention((m, q, mem, mask) => Cross(m, q, mem, mask)));
+
+    [Fact]
+    public void Cross_placeholder_one_wide_head_is_named()
+    {
+        // The notebook's placeholder: one attention over the full width.
+        var verdict = Lesson06.CrossAttention((m, q, mem, mask) => m.OutputProjection.forward(ScaledDotProductAttention.Compute(
+            m.QueryProjection.forward(q), m.KeyProjection.forward(mem), m.ValueProjection.forward(mem), mask.unsqueeze(1)).Output));
+        AssertNotYet(verdict, "never split into");
+    }
+
+    [Fact]
+    public void Using_the_query_length_for_the_keys_is_named()
+    {
+        var verdict = Lesson06.CrossAttention((m, q, mem, mask) => Cross(m, q, mem, mask, queryLengthForKeys: true));
+        AssertNotYet(verdict, "L_q ≠ L_k");
+    }
+
+    [Fact]
+    public void A_mask_without_the_head_axis_is_named()
+    {
+        // (B, 1, L_k) lines up with (B, h, L_q, L_k) from the right: its batch axis meets the head axis.
+        var verdict = Lesson06.CrossAttention((m, q, mem, mask) => Cross(m, q, mem, mask, maskOverQueries: true));
+        AssertNotYet(verdict, "B = 2, L_q = 3, L_k = 5");
+    }
+
+    [Fact]
+    public void Forgetting_the_mask_is_named()
+    {
+        var verdict = Lesson06.CrossAttention((m, q, mem, mask) => Cross(m, q, mem, ones_like(mask)));
+        AssertNotYet(verdict, "changing only the padded keys changes your output");
+    }
+
+    [Fact]
+    public void Splitting_without_the_transpose_is_named()
+    {
+        var verdict = Lesson06.CrossAttention((m, q, mem, mask) => Lesson06.Reference(m, q, mem, mask, viewWithoutTranspose: true));
+        AssertNotYet(verdict, "mixes different tokens");
+    }
+
+    [Fact]
+    public void The_library_helpers_are_refused()
+    {
+        var verdict = Lesson06.CrossAttention((m, q, mem, mask) => m.forward(q, mem, mem, null, mask).Output);
+        AssertNotYet(verdict, "MultiHeadAttention.forward");
+        var split = Lesson06.CrossAttention((m, q, mem, mask) => m.OutputProjection.forward(MultiHeadAttention.MergeHeads(ScaledDotProductAttention.Compute(
+            MultiHeadAttention.SplitHeads(m.QueryProjection.forward(q), m.Heads), MultiHeadAttention.SplitHeads(m.KeyProjection.forward(mem), m.Heads),
+            MultiHeadAttention.SplitHeads(m.ValueProjection.forward(mem), m.Heads), mask.view(mask.shape[0], 1, 1, -1)).Output)));
+        AssertNotYet(split, "MultiHeadAttention.SplitHeads");
+    }
+}

@@ -1,4 +1,5 @@
 using System.Text;
+using TransformerCourse.Exercises;
 
 namespace TransformerCourse.Tokenization;
 
@@ -20,6 +21,7 @@ public static class BpeTrainer
 {
     public static BytePairEncoder Train(string text, int vocabSize, RegexPretokenizer? pretokenizer = null)
     {
+        RebuiltRoutines.Enter("BpeTrainer.Train");
         ArgumentNullException.ThrowIfNull(text);
         if (vocabSize < 256) throw new ArgumentOutOfRangeException(nameof(vocabSize), vocabSize, "vocabSize must be at least 256 (the byte tokens).");
         pretokenizer ??= RegexPretokenizer.Gpt2;

@@ -55,12 +55,14 @@ public sealed class BytePairEncoder
     /// <summary>A token as readable text: spaces shown as ␣ and newlines as ↵ (bytes that are not whole characters show as �).</summary>
     public string Show(int id) => Encoding.UTF8.GetString(TokenBytes(id)).Replace(' ', '␣').Replace("\n", "↵");
 
-    /// <summary>The same tokenizer with only its first <paramref name="mergeCount"/> merges (a smaller vocabulary).</summary>
+    /// <summary>
+    /// The same tokenizer with only its first <paramref name="mergeCount"/> merges (a smaller vocabulary). Special
+    /// tokens are dropped (their ids sit after the merges); add them again with <see cref="WithSpecialTokens"/>.
+    /// </summary>
     public BytePairEncoder WithMerges(int mergeCount)
     {
         if (mergeCount < 0 || mergeCount > merges.Length)
             throw new ArgumentOutOfRangeException(nameof(mergeCount), mergeCount, $"mergeCount must be between 0 and {merges.Length}.");
-        if (special.Count > 0) throw new InvalidOperationException("Truncate before adding special tokens.");
         var kept = merges[..mergeCount];
         int size = kept.Length == 0 ? 256 : Math.Max(256, kept.Max(m => m.Merged) + 1);
         return new BytePairEncoder(vocabulary[..size], byteToId, kept, Pretokenizer);

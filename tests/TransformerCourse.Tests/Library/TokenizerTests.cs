@@ -123,6 +123,18 @@ public class TokenizerTests : TorchTest
     }
 
     [Fact]
+    public void Keeping_fewer_merges_drops_the_special_tokens()
+    {
+        var withSpecial = Small.WithSpecialTokens("[CLS]", "[SEP]");
+        Assert.Equal(282, withSpecial.VocabSize);
+        var cut = withSpecial.WithMerges(10);
+        Assert.Equal(266, cut.VocabSize);
+        Assert.Empty(cut.SpecialTokens);
+        Assert.Equal(Small.WithMerges(10).Encode(Corpus), cut.Encode(Corpus));
+        Assert.Throws<ArgumentOutOfRangeException>(() => withSpecial.WithMerges(25));
+    }
+
+    [Fact]
     public void Merge_and_count_treat_overlaps_like_bpe()
     {
         Assert.Equal([256, 97], BytePairs.Merge([97, 97, 97], 97, 97, 256));

@@ -73,7 +73,10 @@ public class LessonTemplateTests
         int objectives = Regex.Match(markdown, @"(?is)what you will learn\s*\n(.*?)\n\s*\n##").Groups[1].Value.Split('\n').Count(l => l.TrimStart().StartsWith("- "));
         Assert.InRange(objectives, 3, 5);
         var code = cells.Where(c => (string?)c["cell_type"] == "code").ToList();
-        Assert.Contains(code, c => Source(c).Contains("Check."));
+        // Exercises are checked by the lesson's checker class in the library (Exercises/LessonNN.cs), never inline.
+        var checker = new Regex($@"\bLesson{number:00}\.\w+\(");
+        Assert.Contains(code, c => checker.IsMatch(Source(c)));
+        Assert.DoesNotContain(code, c => Regex.IsMatch(Source(c), @"\bCheck\.(Close|Equal|True)\b"));
         var solutions = code.Where(c => c["metadata"]?["tags"]?.AsArray().Any(t => (string?)t == "solution") == true).ToList();
         Assert.InRange(solutions.Count, 1, 3);
         Assert.All(solutions, s => Assert.Equal(true, (bool?)s["metadata"]?["jupyter"]?["source_hidden"]));

@@ -36,6 +36,7 @@ public static class BlockFlops
     /// <summary>The closed form for a block with a ReLU/GELU feed-forward network: 8nd² (Q, K, V, O) + 4n²d (Q·Kᵀ, A·V) + 4nd·d_ff.</summary>
     public static double ByFormula(long width, long feedForwardWidth, long n)
     {
+        RebuiltRoutines.Enter("BlockFlops.ByFormula");
         Guard.Positive(width, nameof(width));
         Guard.Positive(feedForwardWidth, nameof(feedForwardWidth));
         Guard.Positive(n, nameof(n));

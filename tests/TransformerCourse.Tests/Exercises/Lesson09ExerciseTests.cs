@@ -134,4 +134,12 @@ public class Lesson09ExerciseTests : TorchTest
         var e = Assert.ThrowsAny<ArgumentException>(() => BlockFlops.FromModule(block, 0));
         Assert.Contains("n", e.ParamName);
     }
+
+    [Fact]
+    public void Flops_from_the_relu_formula_plus_a_correction_is_refused()
+    {
+        var verdict = Lesson09.SwiGluBlockFlops((d, h, n) => BlockFlops.ByFormula(d, h, n) + 2.0 * n * d * h);
+        Assert.False(verdict.Passed);
+        Assert.Contains("BlockFlops.ByFormula", verdict.Feedback);
+    }
 }

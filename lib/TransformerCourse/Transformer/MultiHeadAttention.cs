@@ -2,7 +2,6 @@ using TransformerCourse.Exercises;
 using TorchSharp;
 using TorchSharp.Modules;
 using TransformerCourse.Attention;
-using TransformerCourse.Exercises;
 using static TorchSharp.torch;
 
 namespace TransformerCourse.Transformer;

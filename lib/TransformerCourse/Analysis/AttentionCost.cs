@@ -49,14 +49,18 @@ public static class AttentionCost
 
     /// <summary>
     /// Times self-attention on a random (1, n, width) input for every length, <paramref name="rounds"/> times
-    /// (interleaved, after one warm-up), and measures the memory of the returned weights.
+    /// (interleaved, after one warm-up), and measures the memory of the returned weights. The time exponent is
+    /// fitted per round on the lengths of at least <paramref name="fitFrom"/>.
     /// </summary>
-    public static AttentionCostMeasurement Measure(int[] lengths, int width, int rounds, int seed = 0)
+    public static AttentionCostMeasurement Measure(int[] lengths, int width, int rounds, int fitFrom = 0, int seed = 0)
     {
         ArgumentNullException.ThrowIfNull(lengths);
         if (lengths.Length < 2) throw new ArgumentException($"Need at least 2 lengths to fit an exponent, got {lengths.Length}.", nameof(lengths));
         Guard.Positive(width, nameof(width));
         Guard.Positive(rounds, nameof(rounds));
+        var fitted = Enumerable.Range(0, lengths.Length).Where(i => lengths[i] >= fitFrom).ToArray();
+        if (fitted.Length < 2)
+            throw new ArgumentException($"fitFrom = {fitFrom} leaves {fitted.Length} of the lengths [{string.Join(", ", lengths)}]; a fit needs at least 2.", nameof(fitFrom));
         var generator = new Generator((ulong)seed);
         var inputs = lengths.Select(n => randn([1, n, width], generator: generator)).ToArray();
         var times = new double[lengths.Length, rounds];
@@ -84,9 +88,9 @@ public static class AttentionCost
                     double median = AttentionCostMeasurement.Median(Enumerable.Range(0, rounds).Select(r => times[i, r]).ToArray());
                     points.Add(new AttentionCostPoint(lengths[i], median, weightBytes, grown, MultiplyAdds(lengths[i], width)));
                 }
-                var xs = lengths.Select(n => (double)n).ToArray();
+                var xs = fitted.Select(i => (double)lengths[i]).ToArray();
                 var exponents = Enumerable.Range(0, rounds)
-                    .Select(r => PowerLawFit.Fit(xs, Enumerable.Range(0, lengths.Length).Select(i => times[i, r]).ToArray()).Exponent)
+                    .Select(r => PowerLawFit.Fit(xs, fitted.Select(i => times[i, r]).ToArray()).Exponent)
                     .ToArray();
                 return new AttentionCostMeasurement(points, exponents);
             }

@@ -50,9 +50,19 @@ public static class AttentionCost
     /// <summary>
     /// Times self-attention on a random (1, n, width) input for every length, <paramref name="rounds"/> times
     /// (interleaved, after one warm-up), and measures the memory of the returned weights. The time exponent is
-    /// fitted per round on the lengths of at least <paramref name="fitFrom"/>.
+    /// fitted per round on the lengths of at least <paramref name="fitFrom"/>. <paramref name="threads"/> sets TorchSharp's
+    /// thread count while measuring (restored afterwards); one thread keeps the timing steady on a shared machine.
     /// </summary>
-    public static AttentionCostMeasurement Measure(int[] lengths, int width, int rounds, int fitFrom = 0, int seed = 0)
+    public static AttentionCostMeasurement Measure(int[] lengths, int width, int rounds, int fitFrom = 0, int seed = 0, int? threads = null)
+    {
+        if (threads is { } t) Guard.Positive(t, nameof(threads));
+        int before = get_num_threads();
+        if (threads is { } wanted) set_num_threads(wanted);
+        try { return MeasureOn(lengths, width, rounds, fitFrom, seed); }
+        finally { if (threads is not null) set_num_threads(before); }
+    }
+
+    static AttentionCostMeasurement MeasureOn(int[] lengths, int width, int rounds, int fitFrom, int seed)
     {
         ArgumentNullException.ThrowIfNull(lengths);
         if (lengths.Length < 2) throw new ArgumentException($"Need at least 2 lengths to fit an exponent, got {lengths.Length}.", nameof(lengths));

@@ -76,9 +76,6 @@ public class Lesson01Tests
         // "from 4096 up the process grows by the size of the weight tensor".
         Assert.InRange(nb.Number(@"resident memory growth \(n ≥ 4096\) like n\^" + Num), 1.9, 2.1);
         Assert.InRange(nb.Number(@"while the weights were alive: " + Num + "× the weight tensor's"), 0.9, 1.1);
-        // "Below that ... the resident size moves much less than the tensor's size".
-        double weight1024 = nb.Number(@"n =  1024: .*weight tensor\s+" + Num + " MB");
-        Assert.True(nb.Number(@"n =  1024: .*resident memory grew\s+" + Num + " MB") < 0.5 * weight1024);
         Assert.True(nb.FigureCount("line") >= 4);
     }
 

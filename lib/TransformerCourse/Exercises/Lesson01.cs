@@ -15,7 +15,7 @@ public static class Lesson01
     /// soft-lookup weights — plain dot-product scores, softmax over the keys. Probed on shapes with L_q ≠ L_k.
     /// </summary>
     public static Verdict LookupWeights(Func<Tensor, Tensor, Tensor> yours) => Check("your LookupWeights",
-        "revisit section 3: which two steps turn a query and the keys into weights, and along which axis must each query's weights add up to 1? Batched products need the keys' last two axes swapped.",
+        "revisit section 3: which two steps turn a query and the keys into weights, and along which axis must each query's weights add up to 1? Check which axes of the keys a batched product pairs with the queries.",
         () =>
         {
             using var generator = new Generator(seed: 101);

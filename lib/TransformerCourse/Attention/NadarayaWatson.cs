@@ -13,6 +13,7 @@ public static class NadarayaWatson
     /// <returns>Predictions (n_query) and the weight matrix (n_query, n_train); rows sum to 1.</returns>
     public static AttentionResult Predict(Tensor trainX, Tensor trainY, Tensor queryX, double bandwidth)
     {
+        Exercises.RebuiltRoutines.Enter("NadarayaWatson.Predict");
         Guard.RankExactly(trainX, 1, nameof(trainX), "n_train");
         Guard.RankExactly(trainY, 1, nameof(trainY), "n_train");
         Guard.RankExactly(queryX, 1, nameof(queryX), "n_query");

@@ -26,6 +26,7 @@ public static class ScaledDotProductAttention
     /// defined as zero instead of the NaN that softmax over all −∞ would give.</remarks>
     public static AttentionResult Compute(Tensor query, Tensor key, Tensor value, Tensor? mask = null, double? scale = null)
     {
+        Exercises.RebuiltRoutines.Enter("ScaledDotProductAttention.Compute");
         Validate(query, key, value, mask);
         using var scope = NewDisposeScope();
         var d = query.shape[^1];

@@ -117,7 +117,13 @@ public sealed class AppExporter(string repoRoot, IReadOnlyList<MetadataReference
                 foreach (var index in chunkOfCell[c])
                 {
                     var chunk = translation.Chunks[index];
-                    if (chunk.Chunk.Label != header) text.Append($"\n// ---- {header = chunk.Chunk.Label} ----\n");
+                    if (chunk.Chunk.Label != header)
+                    {
+                        text.Append($"\n// ---- {header = chunk.Chunk.Label} ----\n");
+                        if (chunk.Chunk.IsSetup)
+                            text.Append("// The setup, less the notebook host's part: #:project builds and references the library, and AppOutput\n"
+                                + "// prints displayed values and writes charts (the notebook registers formatters for that).\n");
+                    }
                     foreach (var r in translation.Renames.Where(r => r.Chunk == index))
                         text.Append($"// Renamed here: {r.From} → {r.To} ({r.Why}).\n");
                     if (chunk.DisplaysLastValue) text.Append("// The notebook displays this cell's last value; the app prints it (charts: to a file).\n");

@@ -64,7 +64,7 @@ public static class CellTranslator
     public static Translation Translate(IReadOnlyList<CodeChunk> chunks, IReadOnlyList<MetadataReference> references)
     {
         var packages = new List<string>();
-        var sources = chunks.Select(c => WithoutHostCode(Demagic(c.Source, packages), c.IsSetup)).ToList();
+        var sources = chunks.Select(c => WithoutHostCode(Demagic(c.Source, packages, c.IsSetup), c.IsSetup)).ToList();
 
         // Bind every chunk as a script submission chained to the ones before, as the kernel does.
         var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, usings: KernelUsings,
@@ -178,7 +178,7 @@ public static class CellTranslator
             {
                 var directive = u.WithoutTrivia().ToString();
                 if (!usings.Contains(directive)) usings.Add(directive);
-                body.Append(Comments(u.GetLeadingTrivia()));
+                if (!chunks[i].IsSetup) body.Append(Comments(u.GetLeadingTrivia()));
             }
             foreach (var member in root.Members)
             {
@@ -208,9 +208,10 @@ public static class CellTranslator
     static string Path(int chunk) => $"cell{chunk}.csx";
 
     /// <summary>Notebook-only lines: <c>#r "nuget: P, V"</c> → a package for <c>#:package</c>; other magics → comments.</summary>
-    static string Demagic(string source, List<string> packages)
+    static string Demagic(string source, List<string> packages, bool isSetup)
     {
         var lines = source.Replace("\r\n", "\n").Split('\n');
+        if (isSetup) lines = lines.Where(l => !Regex.IsMatch(l.TrimStart(), "^#(r|i)\\b")).ToArray();
         for (int i = 0; i < lines.Length; i++)
         {
             var line = lines[i].TrimStart();
@@ -241,9 +242,9 @@ public static class CellTranslator
             dropped.AddRange(root.Members.Where(m => m is GlobalStatementSyntax { Statement: BlockSyntax }
                 || m.DescendantTokens().Any(t => t.IsKind(SyntaxKind.IdentifierToken) && t.ValueText == "Formatter")));
         if (dropped.Count == 0) return source;
-        // Keep the comments in front of what is dropped.
+        // In a cell, keep the comments in front of what is dropped; the setup's comments describe the host's work.
         return Apply(source, new TextSpan(0, source.Length),
-            dropped.Select(d => new Edit(TextSpan.FromBounds(d.SpanStart, d.FullSpan.End), ""))) ;
+            dropped.Select(d => new Edit(TextSpan.FromBounds(isSetup ? d.FullSpan.Start : d.SpanStart, d.FullSpan.End), "")));
     }
 
     static bool IsDeclaration(SyntaxNode node) => node is VariableDeclaratorSyntax or MethodDeclarationSyntax or LocalFunctionStatementSyntax

@@ -148,7 +148,8 @@ public static class CellTranslator
             {
                 if (!token.IsKind(SyntaxKind.IdentifierToken)) continue;
                 var symbol = Referenced(model, token);
-                if (symbol is not null && SymbolKey.Of(symbol) is { } key && renames.TryGetValue(key, out var to))
+                // The token must spell the symbol's name: `var` binds to the inferred type, an alias to what it aliases.
+                if (symbol is not null && token.ValueText == symbol.Name && SymbolKey.Of(symbol) is { } key && renames.TryGetValue(key, out var to))
                     edits.Add(new Edit(token.Span, to));
                 else if (IsKernelHelper(symbol, token, "display")) edits.Add(new Edit(token.Span, DisplayReplacement));
                 else if (IsKernelHelper(symbol, token, "HTML")) edits.Add(new Edit(token.Span, HtmlReplacement));

@@ -130,11 +130,11 @@ public static class AppOutput
         var text = new StringBuilder();
         for (int r = 0; r < rows.Count; r++)
         {
-            text.AppendJoin(" | ", rows[r].Select((cell, c) => cell.PadRight(widths[c]))).Append('\n');
+            text.Append(string.Join(" | ", rows[r].Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd()).Append('\n');
             if (r == 0) text.AppendJoin("-+-", widths.Select(w => new string('-', w))).Append('\n');
         }
         if (frame.Rows.Count > maxRows) text.Append($"… {frame.Rows.Count - maxRows} more rows\n");
-        return text.ToString().TrimEnd('\n').Replace(" \n", "\n");
+        return text.ToString().TrimEnd('\n');
     }
 
     static string Cell(object? value) => value switch

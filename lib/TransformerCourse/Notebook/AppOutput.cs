@@ -69,7 +69,8 @@ public static class AppOutput
     }
 
     /// <summary>Shows a value as a notebook's <c>display(...)</c> would: text on stdout, charts and HTML as files.</summary>
-    public static DisplayedValue Display(object? value) => new(Show(value, null));
+    /// <param name="mimeTypes">Accepted for the notebook helper's signature; an app always shows text or writes HTML.</param>
+    public static DisplayedValue Display(object? value, params string[] mimeTypes) => new(Show(value, null));
 
     /// <summary>Same as the notebook helper <c>HTML(...)</c>: marks a string as HTML to display.</summary>
     public static HtmlContent Html(string html) => new(html);

@@ -1,4 +1,5 @@
 using TransformerCourse.Cli;
+using TransformerCourse.Cli.Apps;
 using TransformerCourse.Cli.Slides;
 
 // The course's command line. Kernels redirect Console.Out while cells run, so keep the real one.
@@ -14,6 +15,7 @@ try
         "train" => await TrainCommand.ExecuteAsync(rest, stdout),
         "sample" => await SampleCommand.ExecuteAsync(rest, stdout),
         "bench" => await BenchCommand.ExecuteAsync(rest, stdout),
+        "export-apps" => await ExportAppsCommand.ExecuteAsync(rest, stdout),
         "help" or "--help" or "-h" => Help(),
         _ => Help($"Unknown command '{command}'."),
     };
@@ -48,6 +50,12 @@ int Help(string? problem = null)
 
           bench [--recipe cpu|gpu] [--steps N] [--device D] [--json FILE]
               Training speed: ms/step, tokens/s, GFLOP/s, % of matmul peak, time per phase.
+
+          export-apps [NOTEBOOK|FOLDER ...] [--out DIR] [--check]
+              Write each lesson (default: all) as a .NET 10 C# file-based app, DIR/<section>/<lesson>.cs
+              (default DIR: apps/), runnable with `dotnet run DIR/<section>/<lesson>.cs`: markdown as comments,
+              code cells in order, displayed values printed, charts written as HTML files next to the app.
+              --check also compiles every app in memory against the built library and reports errors.
 
         Data: Tiny Shakespeare is downloaded once into the per-user cache and verified by SHA-256; offline,
         point TRANSFORMER_COURSE_DATA_MIRROR or --data-mirror at a folder holding tinyshakespeare/input.txt.

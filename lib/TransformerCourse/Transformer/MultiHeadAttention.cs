@@ -1,4 +1,3 @@
-using TransformerCourse.Exercises;
 using TorchSharp;
 using TorchSharp.Modules;
 using TransformerCourse.Attention;

@@ -24,6 +24,20 @@ public class Lesson07ExerciseTests : TorchTest
         return (halves ? cat([angles.sin(), angles.cos()], -1) : stack([angles.sin(), angles.cos()], -1).reshape(length, width)).to_type(ScalarType.Float32);
     }
 
+    // The test's own R_k: Lesson07.Rotation is refused inside a check, like every shortcut.
+    static Tensor Rotation(int width, int k, Func<int, int, double>? angleOf = null)
+    {
+        angleOf ??= (i, w) => Math.Pow(10000, -2.0 * i / w) * k;
+        var r = zeros(width, width, dtype: ScalarType.Float64);
+        for (int i = 0; i < width / 2; i++)
+        {
+            double angle = angleOf(i, width);
+            r[2 * i, 2 * i] = Math.Cos(angle); r[2 * i, 2 * i + 1] = Math.Sin(angle);
+            r[2 * i + 1, 2 * i] = -Math.Sin(angle); r[2 * i + 1, 2 * i + 1] = Math.Cos(angle);
+        }
+        return r;
+    }
+
     [Fact]
     public void Table_reference_passes() => AssertPass(Lesson07.SinusoidalTable((l, w) => Sinusoidal(l, w)));
 
@@ -67,7 +81,56 @@ public class Lesson07ExerciseTests : TorchTest
     }
 
     [Fact]
-    public void Shift_reference_passes() => AssertPass(Lesson07.ShiftMatrix((w, k) => Lesson07.Rotation(w, k).to_type(ScalarType.Float32)));
+    public void Shift_reference_passes() => AssertPass(Lesson07.ShiftMatrix((w, k) => Rotation(w, k).to_type(ScalarType.Float32)));
+
+    [Fact]
+    public void Rotation_matches_the_test_reference() => Assert.True(Exercise.Same(Lesson07.Rotation(12, 7), Rotation(12, 7), 1e-12));
+
+    [Fact]
+    public void Calling_the_checkers_own_table_is_refused()
+    {
+        var verdict = Lesson07.SinusoidalTable((l, w) => Lesson07.Table(l, w));
+        AssertNotYet(verdict, "it calls Lesson07.Table");
+    }
+
+    [Fact]
+    public void Calling_the_checkers_own_rotation_is_refused()
+    {
+        var verdict = Lesson07.ShiftMatrix((w, k) => Lesson07.Rotation(w, k).to_type(ScalarType.Float32));
+        AssertNotYet(verdict, "it calls Lesson07.Rotation");
+    }
+
+    [Fact]
+    public void Fitting_the_shift_from_the_library_table_is_refused()
+    {
+        // Least squares R from rows of the library's table: skips the angle-addition idea.
+        var verdict = Lesson07.ShiftMatrix((w, k) =>
+        {
+            var pe = SinusoidalPositionalEncoding.Table(60, w).to_type(ScalarType.Float64);
+            int from = Math.Max(0, -k), to = Math.Min(60, 60 - k);
+            return linalg.lstsq(pe[from..to], pe[(from + k)..(to + k)]).Item1.T;
+        });
+        AssertNotYet(verdict, "it calls SinusoidalPositionalEncoding.Table");
+    }
+
+    [Fact]
+    public void Dividing_the_exponent_by_pairs_minus_one_is_named()
+    {
+        var verdict = Lesson07.SinusoidalTable((l, w) =>
+        {
+            var positions = arange(l, dtype: ScalarType.Float64).unsqueeze(1);
+            var angles = positions * pow(10000.0, -linspace(0, 1, w / 2, dtype: ScalarType.Float64));
+            return stack([angles.sin(), angles.cos()], -1).reshape(l, w);
+        });
+        AssertNotYet(verdict, "number of pairs minus one");
+    }
+
+    [Fact]
+    public void The_same_angle_for_every_pair_is_named()
+    {
+        var verdict = Lesson07.ShiftMatrix((w, k) => Rotation(w, k, (i, _) => k));
+        AssertNotYet(verdict, "same angle k");
+    }
 
     [Fact]
     public void Shift_placeholder_fails_naming_the_identity()
@@ -79,7 +142,7 @@ public class Lesson07ExerciseTests : TorchTest
     [Fact]
     public void The_transposed_rotation_is_named()
     {
-        var verdict = Lesson07.ShiftMatrix((w, k) => Lesson07.Rotation(w, k).T);
+        var verdict = Lesson07.ShiftMatrix((w, k) => Rotation(w, k).T);
         AssertNotYet(verdict, "transpose of R_k");
     }
 

@@ -84,6 +84,16 @@ public class Lesson06Tests
         Assert.All(rows[3].Acc, a => Assert.True(a >= 0.95, $"three heads: {string.Join(", ", rows[3].Acc)}"));
         Assert.All(rows[4].Acc, a => Assert.True(a >= 0.95, $"four heads: {string.Join(", ", rows[4].Acc)}"));
         Assert.True(Lesson.FigureCount("bar") >= 2);
+        // Against the computed baseline, not just 1/16: always answering the top letter.
+        double alwaysTop = Lesson.Number(@"always answering the top letter 'p' scores 1 − \(15/16\)\^8 = ([\d.]+)");
+        Assert.InRange(alwaysTop, 0.39, 0.41);
+        Assert.True(rows[1].Acc[2] > alwaysTop + 0.2, $"one head on largest {rows[1].Acc[2]} vs baseline {alwaysTop}");
+        // The prose: the single head's split is uneven, heavier on the left neighbour it keeps.
+        var single = Regex.Match(Lesson.Printed, @"h = 1, head 0: left ([\d.]+), right ([\d.]+)");
+        Assert.True(Parse(single.Groups[1].Value) > Parse(single.Groups[2].Value) + 0.03, single.Value);
+        Assert.True(rows[1].Acc[0] > rows[1].Acc[1] + 0.3);
+        Assert.Contains(Lesson.Html, h => h.Contains("number of heads h"));
+        Assert.Contains(Lesson.Html, h => h.Contains("head switched off"));
     }
 
     [Fact]

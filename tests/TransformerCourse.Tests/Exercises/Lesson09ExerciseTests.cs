@@ -92,7 +92,8 @@ public class Lesson09ExerciseTests : TorchTest
         var placeholder = Lesson09.SwiGluBlockFlops((_, _, _) => throw new NotImplementedException());
         Assert.False(placeholder.Passed);
         Assert.Contains("NotImplementedException", placeholder.Feedback);
-        var verdict = Lesson09.SwiGluBlockFlops(BlockFlops.ByFormula);
+        // The ReLU block's closed form, written out (calling BlockFlops.ByFormula is refused).
+        var verdict = Lesson09.SwiGluBlockFlops((d, h, n) => 8.0 * n * d * d + 4.0 * n * n * d + 4.0 * n * d * h);
         Assert.False(verdict.Passed);
         Assert.Contains("exactly the ReLU block's", verdict.Feedback);
     }

@@ -56,7 +56,7 @@ public static class Charts
     }
 
     public static Figure Bars(string title, string yTitle, IReadOnlyList<string> categories, IEnumerable<(string Name, double[] Values)> series,
-        bool logY = false, int width = 720, int height = 420)
+        bool logY = false, int width = 720, int height = 420, string? xTitle = null)
     {
         var traces = series.Select(s =>
         {
@@ -72,6 +72,7 @@ public static class Charts
             barmode = "group",
             yaxis = new Yaxis { title = yTitle, type = logY ? "log" : "linear" },
         };
+        if (xTitle is not null) layout.xaxis = new Xaxis { title = xTitle };
         var chart = Chart.Plot(traces, layout);
         chart.WithWidth(width);
         chart.WithHeight(height);

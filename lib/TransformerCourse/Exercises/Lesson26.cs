@@ -43,8 +43,8 @@ public static class Lesson26
         });
 
     /// <summary>
-    /// Exercise 2: the number of parameters of a <see cref="GptModel"/> from its configuration alone. Building a model
-    /// (or asking one for its count) is not allowed; the checker compares with real models built outside the check.
+    /// Exercise 2: the number of parameters of a <see cref="GptModel"/> from its configuration alone. Building a model or
+    /// one of its blocks (or asking one for its count) is not allowed; the checker compares with real models built outside the check.
     /// </summary>
     public static Verdict CountParameters(Func<GptConfig, long> yours)
     {
@@ -54,7 +54,7 @@ public static class Lesson26
             "go through section 5 component by component: what does each Linear and each LayerNorm hold besides its matrix, which tables sit outside the blocks, and what does weight tying mean for the output layer?",
             () =>
             {
-                var answers = Forbidding(["new GptModel(...)", "GptModel.ParameterCount"], () => configs.Select(yours).ToArray());
+                var answers = Forbidding(["new GptModel(...)", "GptModel.ParameterCount", "new GptBlock(...)", "new Mlp(...)", "new CausalSelfAttention(...)"], () => configs.Select(yours).ToArray());
                 for (int i = 0; i < configs.Length; i++)
                 {
                     var c = configs[i];
@@ -67,6 +67,8 @@ public static class Lesson26
                     Expect(got != want - (long)c.ContextLength * d, $"{which}: the position embedding table is missing.");
                     Expect(got != want - l * 9 * d, $"{which}: the biases of the four Linear layers in each block are missing.");
                     Expect(got != want - (l * 4 * d + 2 * d), $"{which}: the layer norms (a gain and an offset vector each, two per block and one at the end) are missing.");
+                    Expect(got != want - 2 * d, $"{which}: the final layer norm after the last block (a gain and an offset vector) is missing.");
+                    Expect(got != want - (2 * l + 1) * d, $"{which}: each layer norm holds two vectors, a gain and an offset; you counted one.");
                     Expect(got != want - (l * 13 * d + 2 * d), $"{which}: every vector is missing — the biases and the layer norms' gains and offsets.");
                     Expect(got != 12 * l * d * d, $"{which}: 12·L·d² counts only the matrices inside the blocks.");
                     Expect(false, $"{which}.");

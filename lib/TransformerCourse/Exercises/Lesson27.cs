@@ -26,21 +26,23 @@ public static class Lesson27
             {
                 string set = $"(peak {peak}, floor {floor}, warm-up {warmup}, total {total})";
                 double Yours(int s) => yours(s, peak, floor, warmup, total);
-                bool Close(double a, double b) => Math.Abs(a - b) <= 1e-9 * Math.Max(1, Math.Abs(b));
+                bool Close(double a, double b) => Math.Abs(a - b) <= 1e-6 * Math.Abs(b) + 1e-15;
                 Expect(!Close(Yours(0), 0), $"{set}: η(0) = 0, so the first step does not move the weights; warm-up counts step 0 as the first of `warmup` steps.");
-                Expect(Close(Yours(warmup - 1), peak), $"{set}: at the last warm-up step (step {warmup - 1}) the rate is {Yours(warmup - 1):G4}, not the peak {peak}.");
+                Expect(Close(Yours(warmup - 1), peak), $"{set}: at the last warm-up step (step {warmup - 1}) the rate is {Yours(warmup - 1):G6}, not the peak {peak}.");
                 for (int s = 0; s < warmup; s++)
-                    Expect(Close(Yours(s), Reference(s, peak, floor, warmup, total)), $"{set}: during warm-up, step {s} gives {Yours(s):G4} instead of {Reference(s, peak, floor, warmup, total):G4}; the rise should be a straight line.");
-                Expect(Close(Yours(warmup), peak), $"{set}: right after warm-up (step {warmup}) the rate is {Yours(warmup):G4}, not the peak {peak}: the decay's progress should start at 0 when warm-up ends.");
+                    Expect(Close(Yours(s), Reference(s, peak, floor, warmup, total)), $"{set}: during warm-up, step {s} gives {Yours(s):G6} instead of {Reference(s, peak, floor, warmup, total):G6}; the rise should be a straight line.");
+                Expect(Close(Yours(warmup), peak), $"{set}: right after warm-up (step {warmup}) the rate is {Yours(warmup):G6}, not the peak {peak}: the decay's progress should start at 0 when warm-up ends.");
                 Expect(!Close(Yours(total), 0) || floor == 0, $"{set}: at step {total} the rate is 0; the schedule ends at the floor, not at zero.");
-                Expect(Close(Yours(total), floor), $"{set}: at step {total} the rate is {Yours(total):G4}, not the floor {floor}: the decay's progress should run from 0 at the end of warm-up to 1 at step `total`.");
+                Expect(Close(Yours(total), floor), $"{set}: at step {total} the rate is {Yours(total):G6}, not the floor {floor}: the decay's progress should run from 0 at the end of warm-up to 1 at step `total`.");
                 int quarter = warmup + (total - warmup) / 4;
+                Expect(!(Close(Yours(warmup + 1), peak) && Close(Yours(quarter), peak) && Close(Yours(total - 1), peak)),
+                    $"{set}: the rate stays at the peak {peak} from step {warmup} to step {total - 1} and only then drops: the decay's progress stays 0 until the last step. Is it computed by dividing two integers?");
                 double linear = peak - (peak - floor) * (quarter - warmup) / (total - warmup);
                 Expect(!Close(Yours(quarter), linear), $"{set}: the decay is a straight line; section 3's decay follows half a cosine wave.");
                 for (int s = warmup; s <= total; s++)
-                    Expect(Close(Yours(s), Reference(s, peak, floor, warmup, total)), $"{set}: step {s} gives {Yours(s):G4} instead of {Reference(s, peak, floor, warmup, total):G4}.");
+                    Expect(Close(Yours(s), Reference(s, peak, floor, warmup, total)), $"{set}: step {s} gives {Yours(s):G6} instead of {Reference(s, peak, floor, warmup, total):G6}.");
                 for (int s = total + 1; s <= total + 5; s++)
-                    Expect(Close(Yours(s), floor), $"{set}: after the last step the rate should stay at the floor, but step {s} gives {Yours(s):G4}.");
+                    Expect(Close(Yours(s), floor), $"{set}: after the last step the rate should stay at the floor, but step {s} gives {Yours(s):G6}.");
             }
             return 0;
         }));
@@ -50,7 +52,7 @@ public static class Lesson27
     /// the norm before clipping. Probed with norms above AND below the limit.
     /// </summary>
     public static Verdict ClipGlobalNorm(Func<IList<Tensor>, double, double> yours) => Check("your clipping",
-        "reread section 4: one length for all the tensors together, one common factor for all of them, and when is the seatbelt supposed to act?",
+        "reread section 4: one length for all the tensors together, one common factor for all of them, and when should clipping leave the gradients alone?",
         () =>
         {
             using var generator = new Generator(5);
@@ -61,10 +63,16 @@ public static class Lesson27
                 double norm = Math.Sqrt(original.Sum(g => g.pow(2).sum().item<float>()));
                 double factor = Math.Min(1, maxNorm / norm);
                 var grads = original.Select(g => g.clone()).ToList();
+                var passed = grads.ToArray();   // the tensors handed over: in real training these are the parameters' .grad
                 double returned = yours(grads, maxNorm);
                 string where = $"(norm {norm:0.###}, maxNorm {maxNorm})";
-                bool unchanged = grads.Zip(original).All(p => Same(p.First, p.Second, 1e-6));
-                bool scaledRight = grads.Zip(original).All(p => Same(p.First, p.Second * factor, 1e-5));
+                Expect(grads.Count == passed.Length, $"{where}: the list now holds {grads.Count} tensors instead of {passed.Length}; scale the tensors, do not add or remove any.");
+                bool replaced = grads.Zip(passed).Any(p => !ReferenceEquals(p.First, p.Second) && !Same(p.First, p.Second, 0));
+                bool unchanged = passed.Zip(original).All(p => Same(p.First, p.Second, 1e-6));
+                bool scaledRight = passed.Zip(original).All(p => Same(p.First, p.Second * factor, 1e-5));
+                bool listScaledRight = grads.Zip(original).All(p => Same(p.First, p.Second * factor, 1e-5));
+                Expect(!(replaced && factor < 1 && unchanged && listScaledRight),
+                    $"{where}: you replaced the tensors in the list with new, scaled ones; the tensors you were given (a model's gradients) are untouched. Scale them in place.");
                 if (factor < 1)
                 {
                     Expect(!unchanged, $"{where}: the gradients are unchanged although their norm is above the limit; scale the tensors you were given, in place.");

@@ -88,6 +88,8 @@ public static class Lesson28
                 Expect(m.dtype == ScalarType.Bool, $"{set}: it returns {m.dtype}; the mask is boolean (true = may attend).");
                 var want = ones(t, past + t, dtype: ScalarType.Bool).tril(past);
                 if (m.eq(want).all().item<bool>()) continue;
+                Expect(!m.eq(want.logical_not()).all().item<bool>(),
+                    $"{set}: your mask is exactly inverted: true marks the keys a query must NOT see (the convention of some libraries' attention masks). Here true means may attend.");
                 Expect(!(m.all().item<bool>() && t > 1), $"{set}: every query sees every key, including the new tokens after it: the future is not masked.");
                 Expect(!(past > 0 && m.eq(ones(t, past + t, dtype: ScalarType.Bool).tril()).all().item<bool>()),
                     $"{set}: the first new query sees only the first key; it sits at position {past}, after the {past} cached ones, and may see all of them.");

@@ -19,6 +19,7 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, LayerKvCache?, Tenso
 
     public CausalSelfAttention(GptConfig config) : base(nameof(CausalSelfAttention))
     {
+        Exercises.RebuiltRoutines.Enter("new CausalSelfAttention(...)");
         (heads, width, dropout) = (config.Heads, config.Width, config.Dropout);
         qkv = nn.Linear(width, 3 * width);
         proj = nn.Linear(width, width);

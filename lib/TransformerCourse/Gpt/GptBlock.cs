@@ -12,6 +12,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
 
     public Mlp(GptConfig config) : base(nameof(Mlp))
     {
+        Exercises.RebuiltRoutines.Enter("new Mlp(...)");
         up = nn.Linear(config.Width, 4 * config.Width);
         down = nn.Linear(4 * config.Width, config.Width);
         drop = nn.Dropout(config.Dropout);
@@ -36,6 +37,7 @@ public sealed class GptBlock : nn.Module<Tensor, LayerKvCache?, Tensor>
 
     public GptBlock(GptConfig config) : base(nameof(GptBlock))
     {
+        Exercises.RebuiltRoutines.Enter("new GptBlock(...)");
         ln1 = nn.LayerNorm(config.Width);
         attn = new CausalSelfAttention(config);
         ln2 = nn.LayerNorm(config.Width);

@@ -59,7 +59,8 @@ public sealed class GptTrainer : IDisposable
             evaluate: _ => EvaluateAndSave());
         loop.StepCompleted += s =>
         {
-            var record = new StepRecord(s.Step, s.Loss, s.LearningRate, s.Milliseconds, Recipe.BatchSize * Recipe.ContextLength / (s.Milliseconds / 1000));
+            var record = new StepRecord(s.Step, s.Loss, s.LearningRate, s.Milliseconds, Recipe.BatchSize * Recipe.ContextLength / (s.Milliseconds / 1000),
+                s.GradientNorm ?? double.NaN);
             Metrics.Steps.Add(record);
             StepCompleted?.Invoke(record);
         };

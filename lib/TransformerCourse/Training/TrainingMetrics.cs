@@ -4,7 +4,8 @@ using Microsoft.Data.Analysis;
 namespace TransformerCourse.Training;
 
 /// <summary>One optimisation step.</summary>
-public sealed record StepRecord(int Step, double Loss, double LearningRate, double Milliseconds, double TokensPerSecond);
+/// <param name="GradientNorm">Global gradient norm before clipping (NaN when it was not measured).</param>
+public sealed record StepRecord(int Step, double Loss, double LearningRate, double Milliseconds, double TokensPerSecond, double GradientNorm = double.NaN);
 
 /// <summary>One periodic evaluation (mean loss over a fixed set of batches).</summary>
 public sealed record EvalRecord(int Step, double TrainLoss, double ValidationLoss);
@@ -30,8 +31,8 @@ public sealed class TrainingMetrics
     public void WriteCsv(string folder)
     {
         Directory.CreateDirectory(folder);
-        WriteAtomically(Path.Combine(folder, "steps.csv"), "step,loss,lr,ms,tokens_per_s",
-            Steps.Select(s => Row(s.Step, s.Loss, s.LearningRate, s.Milliseconds, s.TokensPerSecond)));
+        WriteAtomically(Path.Combine(folder, "steps.csv"), "step,loss,lr,ms,tokens_per_s,grad_norm",
+            Steps.Select(s => Row(s.Step, s.Loss, s.LearningRate, s.Milliseconds, s.TokensPerSecond, s.GradientNorm)));
         WriteAtomically(Path.Combine(folder, "evals.csv"), "step,train_loss,val_loss",
             Evaluations.Select(e => Row(e.Step, e.TrainLoss, e.ValidationLoss)));
     }
@@ -41,7 +42,7 @@ public sealed class TrainingMetrics
     {
         var metrics = new TrainingMetrics();
         foreach (var f in Read(Path.Combine(folder, "steps.csv")))
-            if ((int)f[0] <= upToStep) metrics.Steps.Add(new StepRecord((int)f[0], f[1], f[2], f[3], f[4]));
+            if ((int)f[0] <= upToStep) metrics.Steps.Add(new StepRecord((int)f[0], f[1], f[2], f[3], f[4], f.Length > 5 ? f[5] : double.NaN));
         foreach (var f in Read(Path.Combine(folder, "evals.csv")))
             if ((int)f[0] <= upToStep) metrics.Evaluations.Add(new EvalRecord((int)f[0], f[1], f[2]));
         return metrics;

@@ -62,6 +62,8 @@ public class Lesson26ExerciseTests : TorchTest
     [InlineData("no biases", "biases of the four Linear")]
     [InlineData("no norms", "layer norms")]
     [InlineData("hard-coded", "every configuration")]
+    [InlineData("no final norm", "final layer norm")]
+    [InlineData("gain-only norms", "you counted one")]
     public void Count_mistakes_are_named(string mistake, string diagnosis)
     {
         Func<GptConfig, long> wrong = mistake switch
@@ -70,6 +72,8 @@ public class Lesson26ExerciseTests : TorchTest
             "no positions" => c => Reference(c) - (long)c.ContextLength * c.Width,
             "no biases" => c => Reference(c) - c.Layers * 9L * c.Width,
             "no norms" => c => Reference(c) - (c.Layers * 4L * c.Width + 2L * c.Width),
+            "no final norm" => c => Reference(c) - 2L * c.Width,
+            "gain-only norms" => c => Reference(c) - (2L * c.Layers + 1) * c.Width,
             _ => _ => 809_856,
         };
         var verdict = Lesson26.CountParameters(wrong);
@@ -83,5 +87,29 @@ public class Lesson26ExerciseTests : TorchTest
         var verdict = Lesson26.CountParameters(c => { using var m = new GptModel(c); return m.ParameterCount; });
         Assert.False(verdict.Passed);
         Assert.Contains("new GptModel(...)", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Counting_a_built_block_is_refused()
+    {
+        var verdict = Lesson26.CountParameters(c =>
+        {
+            using var block = new GptBlock(c);
+            return (long)(c.VocabSize + c.ContextLength) * c.Width + 2L * c.Width + c.Layers * block.parameters().Sum(p => p.NumberOfElements);
+        });
+        Assert.False(verdict.Passed);
+        Assert.Contains("new GptBlock(...)", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Counting_built_parts_of_a_block_is_refused()
+    {
+        var verdict = Lesson26.CountParameters(c =>
+        {
+            using var mlp = new Mlp(c);
+            return mlp.parameters().Sum(p => p.NumberOfElements);
+        });
+        Assert.False(verdict.Passed);
+        Assert.Contains("new Mlp(...)", verdict.Feedback);
     }
 }

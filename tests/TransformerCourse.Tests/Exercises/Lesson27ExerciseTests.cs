@@ -29,6 +29,7 @@ public class Lesson27ExerciseTests : TorchTest
     [InlineData("short progress", "not the floor")]
     [InlineData("linear", "straight line")]
     [InlineData("no clamp", "stay at the floor")]
+    [InlineData("integer division", "dividing two integers")]
     public void Schedule_mistakes_are_named(string mistake, string diagnosis)
     {
         Func<int, double, double, int, int, double> wrong = mistake switch
@@ -38,6 +39,7 @@ public class Lesson27ExerciseTests : TorchTest
             "wrong progress" => (s, p, f, w, t) => s < w ? Reference(s, p, f, w, t) : f + 0.5 * (1 + Math.Cos(Math.PI * s / t)) * (p - f),
             "short progress" => (s, p, f, w, t) => s < w ? Reference(s, p, f, w, t) : f + 0.5 * (1 + Math.Cos(Math.PI * (s - w) / t)) * (p - f),
             "linear" => (s, p, f, w, t) => s < w ? Reference(s, p, f, w, t) : s >= t ? f : p - (p - f) * (s - w) / (t - w),
+            "integer division" => (s, p, f, w, t) => s < w ? Reference(s, p, f, w, t) : s >= t ? f : f + 0.5 * (1 + Math.Cos(Math.PI * ((s - w) / (t - w)))) * (p - f),
             _ => (s, p, f, w, t) => s < w ? Reference(s, p, f, w, t) : f + 0.5 * (1 + Math.Cos(Math.PI * (s - w) / (t - w))) * (p - f),
         };
         var verdict = Lesson27.LearningRate(wrong);
@@ -99,5 +101,26 @@ public class Lesson27ExerciseTests : TorchTest
         var verdict = Lesson27.ClipGlobalNorm((grads, maxNorm) => { var n = Clip(grads, maxNorm); return Math.Min(n, maxNorm); });
         Assert.False(verdict.Passed);
         Assert.Contains("after clipping", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Replacing_the_list_elements_instead_of_scaling_in_place_is_named()
+    {
+        var verdict = Lesson27.ClipGlobalNorm((grads, maxNorm) =>
+        {
+            var total = Math.Sqrt(grads.Sum(g => g.pow(2).sum().item<float>()));
+            if (total > maxNorm)
+                for (int i = 0; i < grads.Count; i++) grads[i] = grads[i] * (maxNorm / total);
+            return total;
+        });
+        Assert.False(verdict.Passed);
+        Assert.Contains("replaced the tensors in the list", verdict.Feedback);
+    }
+
+    [Fact]
+    public void A_float_precision_schedule_passes()
+    {
+        var verdict = Lesson27.LearningRate((s, p, f, w, t) => (float)Reference(s, p, f, w, t));
+        Assert.True(verdict.Passed, verdict.Feedback);
     }
 }

@@ -148,12 +148,14 @@ public class Lesson28ExerciseTests : TorchTest
     [InlineData("no offset", "sees only the first key")]
     [InlineData("square", "covering only the new keys")]
     [InlineData("no mask", "future is not masked")]
+    [InlineData("inverted", "exactly inverted")]
     public void Chunk_mask_mistakes_are_named(string mistake, string diagnosis)
     {
         Func<long, long, Tensor> wrong = mistake switch
         {
             "no offset" => (t, past) => ones(t, past + t, dtype: ScalarType.Bool).tril(),
             "square" => (t, past) => ones(t, t, dtype: ScalarType.Bool).tril(),
+            "inverted" => (t, past) => ones(t, past + t, dtype: ScalarType.Bool).triu(past + 1),
             _ => (t, past) => ones(t, past + t, dtype: ScalarType.Bool),
         };
         var verdict = Lesson28.ChunkMask(wrong);

@@ -27,6 +27,7 @@ public class Lesson26Tests
         // Avalanche: about half of the 256 bits change (binomial, sd 8), and a hex digit survives with probability 1/16.
         Assert.InRange(Lesson.Number(@"bits that changed: (\d+) of 256"), 128 - 32, 128 + 32);
         Assert.InRange(Lesson.Number(@"hex digits that changed: (\d+) of 64"), 52, 64);
+        Assert.InRange(Lesson.Number(@"lines in the file: (\d+),\d{3}"), 39, 41);   // "about 40,000 lines" in the prose
     }
 
     [Fact]
@@ -55,6 +56,11 @@ public class Lesson26Tests
         Assert.Contains("sum of the table = 809,856; model.ParameterCount = 809,856", Lesson.Printed);
         Assert.Contains("matrices inside the blocks = 786,432; 12·L·d² = 786,432", Lesson.Printed);
         Assert.Contains("without biases and position embeddings 10,646,784 = 10.65M (nanoGPT: 10.65M)", Lesson.Printed);
+        Assert.Contains("gpu recipe: 6 layers × 6 heads × width 384, context 256", Lesson.Printed);
+        // "the token embedding alone would be several times all four blocks together"; "embeddings are a small share".
+        Assert.Contains("all 4 blocks together = 793,088", Lesson.Printed);   // 4·(12d² + 13d), d = 128
+        Assert.True(Lesson.Number(@"the token embedding alone = [\d,]+ \(" + Num + "× the blocks") > 3);
+        Assert.True(Lesson.Number(@"embeddings here: " + Num + " %") < 5);
         var table = Assert.Single(Lesson.Html, h => h.Contains("<table") && h.Contains("position embedding"));
         Assert.Equal(6, Regex.Matches(table, "<tr>").Count - 1);   // five components and the total
     }
@@ -65,6 +71,9 @@ public class Lesson26Tests
         var initial = Lesson.Number(@"loss at initialisation = " + Num);
         Assert.Equal(Math.Log(65), Lesson.Number(@"ln V = ln 65 = " + Num), 3);
         Assert.InRange(initial, Math.Log(65) - 0.1, Math.Log(65) + 0.1);
+        // ln V + σ²/2 with the measured logit spread predicts the initial loss (prose: within 0.02).
+        Assert.True(Math.Abs(Lesson.Number(@"measured − predicted = " + Num)) < 0.02);
+        Assert.Contains("the prediction holds within 0.02", Lesson.Printed);
         Assert.True(Lesson.Number(@"max \|fused − from-scratch\| over \d+ positions × 65 logits = " + Num) < 1e-5);
         Assert.Equal(0, Lesson.Number(@"changing the last token = " + Num));
         Assert.True(Lesson.Number(@"largest \|w − 1/\(i\+1\)\| over all 16 heads = " + Num) < 0.1);
@@ -77,7 +86,10 @@ public class Lesson26Tests
         Assert.InRange(Lesson.Number(@"overfit loss: step 1 = " + Num), Math.Log(65) - 0.2, Math.Log(65) + 0.2);
         Assert.True(Lesson.Number(@"overfit loss: step 1 = [\d.]+, step 200 = " + Num) < 0.05);
         Assert.True(Lesson.Number(@"memorised batch: \d+ of 512 next characters predicted correctly \(" + Num) >= 95);
-        Assert.True(Lesson.Number(@"a batch it has never seen: loss = " + Num) > Math.Log(65));
+        var fresh = Lesson.Number(@"a batch it has never seen: loss = " + Num);
+        Assert.True(fresh > Math.Log(65));
+        Assert.True(fresh > Lesson.Number(@"the same model untrained on that batch = " + Num));
+        Assert.Contains("memorising made it worse", Lesson.Printed);
         Assert.True(Lesson.FigureCount("line") >= 1);
     }
 

@@ -61,7 +61,7 @@ public class Lesson27Tests
         Assert.True(Lesson.Number(@"every gradient × 10: largest change of any update = " + Num) < 1e-6);
         var suppressed = Regex.Match(Lesson.Printed, @"below half the steady size: (\d+) of (\d+) without clipping, (\d+) with clipping");
         Assert.True(suppressed.Success);
-        Assert.True(int.Parse(suppressed.Groups[1].Value) > 50, suppressed.Value);
+        Assert.True(int.Parse(suppressed.Groups[1].Value) >= 100, suppressed.Value);   // "hundreds of steps"
         Assert.Equal("0", suppressed.Groups[3].Value);
         Assert.Single(Lesson.Html, h => h.Contains("Adam's update size after one outlier"));
     }
@@ -100,7 +100,7 @@ public class Lesson27Tests
     public void Resuming_from_the_checkpoint_continues_identically()
     {
         Assert.Contains("stopped at step 1000", Lesson.Printed);
-        Assert.Contains("the checkpoint on disk holds step 1000", Lesson.Printed);
+        Assert.Contains("the checkpoint on disk (section 6) holds step 1000", Lesson.Printed);
         Assert.Contains("resumed from the checkpoint at step 1000, with 1000 step records and 4 evaluations", Lesson.Printed);
         Assert.Contains("max |loss difference| = 0.00E+000 (identical)", Lesson.Printed);
         var checkpoint = Path.Combine(ExecutedNotebook.RepoRoot, "runs", "lesson27", GptTrainer.CheckpointFile);
@@ -115,8 +115,20 @@ public class Lesson27Tests
         Assert.Matches(@"norm before training: [\d., ]+; above c = 1: 5 of 5", Lesson.Printed);   // every gradient is clipped at the start
         Assert.Contains("0.1 + 10 × 1e-4: fp32 = 0.101000, bf16 = 0.100098", Lesson.Printed);
         Assert.True(Lesson.Number(@"bf16 copy [\d.]+ \(difference " + Num) < 0.02);
-        Assert.Matches(@"full gpu recipe: [\d.]+ GFLOP per step × 5000 steps = [\d.]+ PFLOP → ≈ [\d.]+ h here", Lesson.Printed);
+        Assert.Contains("start: fp32 0.100000, bf16 0.100098", Lesson.Printed);   // the bf16 weight never moved
+        Assert.Matches(@"full gpu recipe: [\d.]+ PFLOP training \+ [\d.]+ evaluation \(\+\d+ %\) → ≈ [\d.]+ h here", Lesson.Printed);
         Assert.True(Lesson.Number(@"gpu / cpu recipe: \d+× the FLOPs per step, (\d+)× the FLOPs in all") > 100);
+        // Evaluation is part of the cost: about +53 % for the gpu recipe (20 evaluations × 2 splits × 200 batches).
+        Assert.InRange(Lesson.Number(@"full gpu recipe: [\d.]+ PFLOP training \+ [\d.]+ evaluation \(\+(\d+) %\)"), 50, 56);
+        // The gap between the recipes is data as much as steps: 2.5× the steps but ~53× the tokens.
+        Assert.Contains("gpu / cpu: 2.5× the steps, 53× the tokens", Lesson.Printed);
+        Assert.InRange(Lesson.Number(@"checkpoint / weights = " + Num), 2.9, 3.2);
+        Assert.Contains("nanoGPT does not have: 5,760 of 809,856", Lesson.Printed);   // 11d per block + d, d = 128
+        // Clipping over the whole run: every step's norm is in the records, the after-training count is printed.
+        Assert.Matches(@"over the run: \d+ of 2000 steps had a norm above c = 1", Lesson.Printed);
+        Assert.Matches(@"verdict: (no outlier in this run|\d+ outlier step)", Lesson.Printed);
+        Assert.InRange(Lesson.Number(@"batches above c = 1: \d of 5 before, (\d) of 5 after"), 4, 5);
+        Assert.Single(Lesson.Html, h => h.Contains("Global gradient norm at every step"));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using TransformerCourse.Attention;
+using TransformerCourse.Exercises;
 using static TorchSharp.torch;
 
 namespace TransformerCourse.Transformer;

@@ -9,11 +9,11 @@ public class Lesson06Tests
 {
     const string Num = @"([-+]?[\d.]+(?:E[-+]?\d+)?)";
 
-    static ExecutedNotebook Lesson => ExecutedNotebook.Run("02-transformer-architecture/06-multi-head-attention.ipynb");
+    protected virtual ExecutedNotebook Lesson => ExecutedNotebook.Run("02-transformer-architecture/06-multi-head-attention.ipynb");
 
     static double Parse(string text) => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
 
-    [Fact]
+    [LessonFact]
     public void Runs_cleanly_with_slide_types_and_hidden_solutions()
     {
         Lesson.AssertRanCleanly();
@@ -24,7 +24,7 @@ public class Lesson06Tests
         Assert.All(solutions, c => Assert.True((bool?)c["metadata"]?["jupyter"]?["source_hidden"] == true));
     }
 
-    [Fact]
+    [LessonFact]
     public void The_five_steps_print_their_shapes_and_equal_the_module()
     {
         var printed = Lesson.Printed;
@@ -37,7 +37,7 @@ public class Lesson06Tests
         Assert.Contains("MergeHeads(SplitHeads(q)) == q: True", printed);
     }
 
-    [Fact]
+    [LessonFact]
     public void Parameter_count_is_4d2_plus_4d_and_does_not_depend_on_h()
     {
         var rows = Regex.Matches(Lesson.Printed, @"d = +(\d+): 4d² \+ 4d = +([\d,]+) +counted in the module = +([\d,]+) +equal: (\w+)")
@@ -52,7 +52,7 @@ public class Lesson06Tests
         Assert.Equal(6, Regex.Matches(table, ">1050624<").Count);
     }
 
-    [Fact]
+    [LessonFact]
     public void Batched_heads_equal_h_independent_heads()
     {
         Assert.True(Lesson.Number(@"max \|4 separate heads, concatenated − batched\| = " + Num) < 1e-5);
@@ -60,7 +60,7 @@ public class Lesson06Tests
         Assert.True(Lesson.Number(@"max \|library ForwardHeadByHead − batched\| = " + Num) < 1e-5);
     }
 
-    [Fact]
+    [LessonFact]
     public void Matches_TorchSharps_MultiheadAttention_to_1e5()
     {
         foreach (var what in new[] { "output", "head-averaged weights", "causal mask", "gradient at the input" })
@@ -69,7 +69,7 @@ public class Lesson06Tests
         Assert.Contains("in_proj_weight [48, 16]", Lesson.Printed);
     }
 
-    [Fact]
+    [LessonFact]
     public void One_head_fails_a_lookup_that_three_heads_of_the_same_size_solve()
     {
         var rows = Regex.Matches(Lesson.Printed, @"h = (\d): ([\d,]+) parameters; held-out accuracy: left ([\d.]+), right ([\d.]+), largest ([\d.]+)")
@@ -96,7 +96,7 @@ public class Lesson06Tests
         Assert.Contains(Lesson.Html, h => h.Contains("head switched off"));
     }
 
-    [Fact]
+    [LessonFact]
     public void The_three_heads_attend_differently_as_heatmaps_entropies_and_ablations_show()
     {
         var grid = Assert.Single(Lesson.Html, h => h.Contains("data-kind=\"heatmap\"") && h.Contains("per head on one held-out sequence"));
@@ -141,7 +141,7 @@ public class Lesson06Tests
         Assert.Matches(@"after the ablations the weights are restored: accuracy ([\d.]+) \(before: \1\)", Lesson.Printed);
     }
 
-    [Fact]
+    [LessonFact]
     public void Exercise_checks_fail_on_placeholders_and_pass_on_solutions()
     {
         Assert.Equal(2, Lesson.Count(Exercise.FailMark));
@@ -149,4 +149,11 @@ public class Lesson06Tests
         Assert.Matches(@"(?s)NOT YET: your HeadWeightsFromPacked.*PASS: your HeadWeightsFromPacked.*NOT YET: your CrossAttention.*PASS: your CrossAttention", Lesson.Printed);
         Assert.Contains("all below float32 rounding of these values (1E-005): True", Lesson.Printed);
     }
+}
+
+/// <summary>The same facts about the lesson, asserted on the copy real Jupyter executed (kernel .net-csharp).</summary>
+[InJupyter]
+public class Lesson06InJupyter : Lesson06Tests
+{
+    protected override ExecutedNotebook Lesson => ExecutedNotebook.RunInJupyter("02-transformer-architecture/06-multi-head-attention.ipynb");
 }

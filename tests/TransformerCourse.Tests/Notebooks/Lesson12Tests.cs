@@ -9,11 +9,11 @@ public class Lesson12Tests
 {
     const string Num = @"([-+]?[\d.]+(?:E[-+]?\d+)?)";
 
-    static ExecutedNotebook Lesson => ExecutedNotebook.Run("03-bert-encoders/12-tokenization-and-embeddings.ipynb");
+    protected virtual ExecutedNotebook Lesson => ExecutedNotebook.Run("03-bert-encoders/12-tokenization-and-embeddings.ipynb");
 
     static double Parse(string text) => double.Parse(text.Replace(",", ""), NumberStyles.Float, CultureInfo.InvariantCulture);
 
-    [Fact]
+    [LessonFact]
     public void Runs_cleanly_with_slide_types_hidden_solutions_and_the_next_link()
     {
         Lesson.AssertRanCleanly();
@@ -25,7 +25,7 @@ public class Lesson12Tests
         Assert.Contains("(13-bert-pretraining.ipynb)", last);
     }
 
-    [Fact]
+    [LessonFact]
     public void No_code_cell_prints_more_than_a_slide_holds()
     {
         foreach (var cell in Lesson.Cells.Where(c => (string?)c["cell_type"] == "code"))
@@ -36,7 +36,7 @@ public class Lesson12Tests
         }
     }
 
-    [Fact]
+    [LessonFact]
     public void Words_are_shorter_than_characters_but_leave_unknown_words_and_characters_can_be_unknown_too()
     {
         var c = Regex.Match(Lesson.Printed, @"characters: vocabulary 65 \(from the training text\), held-out text [\d,]+ characters = ([\d,]+) tokens, of which (\d+) are characters never seen in training");
@@ -51,7 +51,7 @@ public class Lesson12Tests
         Assert.Contains("pieces: KING | ␣RICHARD | ␣III | : | ↵ | Now | ␣is | ␣the | ␣winter | ␣of | ␣our | ␣discontent", Lesson.Printed);
     }
 
-    [Fact]
+    [LessonFact]
     public void Bpe_training_reaches_2000_tokens_and_the_merges_behave_as_described()
     {
         Assert.Matches(@"trained 1744 merges on 1,003,854 characters in [\d.]+ s \(one run\); vocabulary 2,000", Lesson.Printed);
@@ -70,7 +70,7 @@ public class Lesson12Tests
         Assert.True(counts.Zip(counts.Skip(1)).All(p => p.Second.N < p.First.N), "longer vocabularies, fewer tokens");
     }
 
-    [Fact]
+    [LessonFact]
     public void The_encoder_round_trips_matches_the_naive_reference_and_training_is_reproducible()
     {
         Assert.Contains("round trip: 7 of 7 awkward strings come back unchanged", Lesson.Printed);
@@ -79,7 +79,7 @@ public class Lesson12Tests
         Assert.Contains("trained twice on the same text: same 1744 merges: True", Lesson.Printed);
     }
 
-    [Fact]
+    [LessonFact]
     public void Gpt2_library_and_our_rebuild_agree_on_the_test_vector_and_all_of_shakespeare()
     {
         Assert.Contains("library ids: [15496, 11, 466, 345, 588, 8887, 30, 220, 50256, 554, 262, 4252, 18250, 8812, 2114, 1659, 617, 34680, 27271, 13]", Lesson.Printed);
@@ -94,12 +94,12 @@ public class Lesson12Tests
         Assert.Contains("decoding our ids gives the text back: True", Lesson.Printed);
     }
 
-    static Dictionary<string, (double Vocab, double Tokens, double PerChar)> TableRows() =>
+    Dictionary<string, (double Vocab, double Tokens, double PerChar)> TableRows() =>
         Lesson.Html.Where(h => h.Contains("embedding parameters at d = 768")).SelectMany(h =>
                 Regex.Matches(h, @"<tr><td>([^<]+)</td><td>(\d+)</td><td>(\d+)</td><td>([\d.]+)</td><td>(\d+)</td></tr>"))
             .ToDictionary(x => x.Groups[1].Value, x => (Parse(x.Groups[2].Value), Parse(x.Groups[3].Value), Parse(x.Groups[4].Value)));
 
-    [Fact]
+    [LessonFact]
     public void Vocabulary_size_trades_against_sequence_length()
     {
         var rows = TableRows();
@@ -131,7 +131,7 @@ public class Lesson12Tests
             && h.Contains("\"type\":\"log\"") && h.Contains("tokens per character") && h.Contains("vocabulary size (log scale)"));
     }
 
-    [Fact]
+    [LessonFact]
     public void Merges_fit_the_text_they_were_learned_on_and_gpt2_is_only_modestly_shorter()
     {
         var rows = TableRows();
@@ -146,7 +146,7 @@ public class Lesson12Tests
         Assert.InRange(Lesson.Number(@"words: " + Num + @"× our largest vocabulary"), 6.5, 7.5);   // "seven times larger"
     }
 
-    [Fact]
+    [LessonFact]
     public void Bert_input_has_special_tokens_three_tables_and_passes_the_numerical_checks()
     {
         Assert.Contains("special tokens: [PAD] = 1000, [CLS] = 1001, [SEP] = 1002, [MASK] = 1003; vocabulary 1,004", Lesson.Printed);
@@ -176,7 +176,7 @@ public class Lesson12Tests
         Assert.True(Lesson.Number(@"in segment 0 and in segment 1 differs by " + Num) > 1e-3);
     }
 
-    [Fact]
+    [LessonFact]
     public void Exercise_checks_fail_on_placeholders_and_pass_on_solutions()
     {
         Assert.Equal(3, Lesson.Count(Exercise.FailMark));
@@ -184,4 +184,11 @@ public class Lesson12Tests
         Assert.Matches(@"(?s)NOT YET: your CountPairs — .*no pairs at all.*PASS: your CountPairs.*NOT YET: your MergePair — .*nothing was merged.*PASS: your MergePair"
             + @".*NOT YET: your TrainMerges — .*returns no merges.*PASS: your TrainMerges", Lesson.Printed);
     }
+}
+
+/// <summary>The same facts about the lesson, asserted on the copy real Jupyter executed (kernel .net-csharp).</summary>
+[InJupyter]
+public class Lesson12InJupyter : Lesson12Tests
+{
+    protected override ExecutedNotebook Lesson => ExecutedNotebook.RunInJupyter("03-bert-encoders/12-tokenization-and-embeddings.ipynb");
 }

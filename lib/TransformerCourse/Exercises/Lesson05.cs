@@ -46,64 +46,43 @@ public static class Lesson05
     static Tensor Rotation(int n, int shift, int offset) => eye(n, dtype: ScalarType.Float64).roll(((offset % n) + n) % n, 1);
 
     /// <summary>
-    /// Exercise 2: accuracy by position from scratch, (batch, L, vocab) logits and (batch, L) targets → one
-    /// fraction per position. Rebuilds <c>PositionAccuracy.FromLogits</c>, which the check forbids.
+    /// Exercise 2: the path length of the lesson's LSTM on the rotation task. <c>LstmBaseline</c> reads source token j
+    /// at time j and writes output i at time L + i; output i of a left rotation by <c>shift</c> copies source position
+    /// (i + shift) mod L. The learner returns, for each output, how many steps that token has to be carried.
     /// </summary>
-    public static Verdict AccuracyByPosition(Func<Tensor, Tensor, double[]> yours) => Check("your AccuracyByPosition",
-        "revisit 'Accuracy against distance': a position's accuracy is the share of the sequences in the batch that got that position right.",
+    public static Verdict LstmCarryDistance(Func<int, int, int[]> yours) => Check("your LstmCarryDistance",
+        "revisit 'The recurrent baseline': find the time step at which the LSTM reads the source token that output i needs (Exercise 1 tells you which one), and the time step at which it writes output i.",
         () =>
         {
-            foreach (var (batch, length, vocab, rightPerPosition) in Probes)
+            foreach (var (n, s) in CarryCases)
             {
-                var (logits, target) = Probe(batch, length, vocab, rightPerPosition);
-                var expected = rightPerPosition.Select(r => (double)r / batch).ToArray();
-                var shape = $"logits ({batch}, {length}, {vocab})";
-                double[] mine;
-                try { mine = Forbidding(["PositionAccuracy.FromLogits"], () => yours(logits, target)); }
-                catch (Exception e) when (e is not NotYetException and not NotImplementedException)
-                {
-                    throw new NotYetException($"on {shape} it throws {e.GetType().Name} ({e.Message.Split('\n')[0].Trim()}): check which axis holds the vocabulary and which the positions.");
-                }
-                Expect(mine is not null, "it returns null.");
-                Expect(!(mine!.Length == batch && batch != length), $"on {shape} it returns {batch} values, one per sequence: it averages over the positions instead of over the sequences.");
-                Expect(mine.Length != 1 || length == 1, $"on {shape} it returns a single number: that is the overall accuracy, but we want one value per position.");
-                Expect(mine.Length == length, $"on {shape} it returns {mine.Length} values, expected one per position ({length}).");
-                if (mine.Zip(expected).All(p => Math.Abs(p.First - p.Second) <= 1e-9)) continue;
-                Expect(!(mine.All(v => v == 0) && expected.Any(v => v > 0)), $"on {shape} every value is 0 although some positions are right (the placeholder, or a division of two whole numbers that rounds down).");
-                Expect(!(mine.All(v => v == 0 || v == 1) && expected.Any(v => v != 0 && v != 1)),
-                    $"on {shape} every value is a whole number (0 or 1) although some positions are right in only part of the sequences: a division of two whole numbers rounds down.");
-                Expect(mine.All(v => v >= 0 && v <= 1), $"on {shape} some values are outside [0, 1]: counts of right answers rather than fractions?");
-                Expect(!mine.Zip(expected).All(p => Math.Abs(p.First - (1 - p.Second)) <= 1e-9), $"on {shape} it returns the fraction of wrong predictions, not of right ones.");
-                double overall = expected.Average();
-                Expect(!(expected.Distinct().Count() > 1 && mine.All(v => Math.Abs(v - overall) <= 1e-9)),
-                    $"on {shape} every position gets the overall accuracy {overall:0.000}: average over the sequences only, keeping the positions apart.");
-                Expect(false, $"on {shape} position accuracies should be [{string.Join(", ", expected.Select(v => v.ToString("0.000")))}] but yours are [{string.Join(", ", mine.Select(v => v.ToString("0.000")))}].");
+                var label = $"LstmCarryDistance({n}, {s})";
+                var want = Carry(n, s, i => (i + s) % n);
+                var mine = yours(n, s);
+                Expect(mine is not null, $"{label} returns null.");
+                Expect(mine!.Length == n, $"{label} returns {mine.Length} values, expected one per output ({n}).");
+                if (mine.SequenceEqual(want)) continue;
+                string Show(int[] d) => "[" + string.Join(", ", d) + "]";
+                Expect(!(mine.SequenceEqual(Enumerable.Range(0, n).Select(i => 2 * i + 1))),
+                    $"{label} is {Show(mine)}, the reversal's distances 2i + 1: a rotation copies different source positions.");
+                Expect(!mine.All(d => d == 1), $"{label} is all ones: that is attention's path, one step. The question is how long the LSTM's state has to carry the token.");
+                Expect(!mine.SequenceEqual(Carry(n, s, i => i + s)),
+                    $"{label} is {Show(mine)}: for the last outputs, i + shift runs past the end of the source; the rotation wraps around to the start.");
+                Expect(!mine.SequenceEqual(Carry(n, s, i => ((i - s) % n + n) % n)),
+                    $"{label} is {Show(mine)}: that rotation shifts the other way; output i copies the token shift places *after* position i.");
+                Expect(!(mine.Zip(want).All(p => p.First == p.Second + 1) || mine.Zip(want).All(p => p.First == p.Second - 1)),
+                    $"{label} is {Show(mine)}, off by one everywhere: count from 0, so token j is read at time j and output i is written at time L + i.");
+                Expect(!(mine.Zip(want).All(p => p.First == p.Second + n) || mine.Zip(want).All(p => p.First == p.Second - n)),
+                    $"{label} is {Show(mine)}, off by L everywhere: the LSTM first reads all L source tokens, then writes the outputs.");
+                Expect(!(n != CarryCases[0].N && yours(CarryCases[0].N, CarryCases[0].Shift).SequenceEqual(Carry(CarryCases[0].N, CarryCases[0].Shift, i => (i + CarryCases[0].Shift) % CarryCases[0].N))),
+                    $"it is right for length {CarryCases[0].N}, shift {CarryCases[0].Shift} but not for {label}: the answer has to follow the arguments, not be typed in.");
+                Expect(false, $"{label} should be {Show(want)} but is {Show(mine)}.");
             }
         });
 
-    // (batch, length, vocab, how many sequences are right at each position). The square case has
-    // batch = length = vocab, so an argmax or a mean over the wrong axis runs without error and gives other numbers.
-    static readonly (int Batch, int Length, int Vocab, int[] Right)[] Probes =
-    [
-        (6, 4, 5, [6, 3, 1, 0]),
-        (5, 5, 5, [0, 2, 5, 1, 4]),
-        (3, 7, 9, [3, 3, 3, 3, 3, 3, 3]),
-        (8, 3, 4, [2, 7, 5]),
-    ];
+    // The lesson's own case first, then a copy (shift 0), shift 1, a shift past the length and a long sequence.
+    static readonly (int N, int Shift)[] CarryCases = [(8, 3), (5, 1), (6, 4), (4, 0), (7, 9), (20, 3)];
 
-    static (Tensor Logits, Tensor Target) Probe(int batch, int length, int vocab, int[] right)
-    {
-        using var generator = new Generator(seed: (ulong)(5 + 7 * batch + length));
-        var logits = randn([batch, length, vocab], generator: generator);
-        var predicted = logits.argmax(-1);
-        // Sequences 0..right[j]−1 are right at position j; shuffle which sequences those are per position.
-        var rightMask = zeros(batch, length, dtype: ScalarType.Bool);
-        for (int j = 0; j < length; j++)
-        {
-            var order = randperm(batch, generator: generator).narrow(0, 0, right[j]);
-            if (right[j] > 0) rightMask[order, j] = true;
-        }
-        var target = predicted.where(rightMask, (predicted + 1).remainder(vocab));
-        return (logits, target);
-    }
+    // Output i is written at time n + i; the token it copies, source position source(i), was read at time source(i).
+    static int[] Carry(int n, int shift, Func<int, int> source) => Enumerable.Range(0, n).Select(i => n + i - source(i)).ToArray();
 }

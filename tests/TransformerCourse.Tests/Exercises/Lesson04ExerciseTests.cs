@@ -46,10 +46,11 @@ public class Lesson04ExerciseTests : TorchTest
         Assert.Contains("boolean", verdict.Feedback);
     }
 
+    // The notebook's reference: rows with no visible key get finite scores before the softmax and zeros after it.
     static Tensor Reference(Tensor scores, Tensor mask)
     {
-        var rowHasKey = mask.expand(scores.shape).any(-1, keepdim: true);
-        return scores.masked_fill(mask.logical_not(), double.NegativeInfinity).where(rowHasKey, 0.0).softmax(-1).where(rowHasKey, 0.0);
+        var rowHasKey = mask.isfinite().any(-1, keepdim: true);
+        return (scores + mask).where(rowHasKey, 0.0).softmax(-1).where(rowHasKey, 0.0);
     }
 
     [Fact]
@@ -58,7 +59,7 @@ public class Lesson04ExerciseTests : TorchTest
     [Fact]
     public void Safe_softmax_placeholder_fails_naming_the_NaN()
     {
-        var verdict = Lesson04.SafeSoftmax((s, m) => s.masked_fill(m.logical_not(), double.NegativeInfinity).softmax(-1));
+        var verdict = Lesson04.SafeSoftmax((s, m) => (s + m).softmax(-1));
         Assert.False(verdict.Passed);
         Assert.Contains("NaN", verdict.Feedback);
     }
@@ -66,21 +67,50 @@ public class Lesson04ExerciseTests : TorchTest
     [Fact]
     public void Zeroing_only_after_the_softmax_fails_on_the_gradient()
     {
-        var verdict = Lesson04.SafeSoftmax((s, m) =>
-        {
-            var rowHasKey = m.expand(s.shape).any(-1, keepdim: true);
-            // With the additive form the −∞ + −∞ row makes NaN in the backward pass too (masked_fill would hide it).
-            var w = (s + Masks.ToAdditive(m)).softmax(-1);
-            return w.where(rowHasKey, 0.0);
-        });
+        // The most likely edit of the placeholder: the forward pass is right, the backward pass is NaN.
+        var verdict = Lesson04.SafeSoftmax((s, m) => (s + m).softmax(-1).where(m.isfinite().any(-1, keepdim: true), 0.0));
         Assert.False(verdict.Passed);
         Assert.Contains("gradient", verdict.Feedback);
     }
 
     [Fact]
+    public void Replacing_NaN_after_the_softmax_fails_on_the_gradient()
+    {
+        var verdict = Lesson04.SafeSoftmax((s, m) => (s + m).softmax(-1).nan_to_num(0.0));
+        Assert.False(verdict.Passed);
+        Assert.Contains("gradient", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Deciding_emptiness_from_key_0_is_named()
+    {
+        // Key 0 is a pad in every sequence of the probe, so this zeroes rows that do see real keys.
+        var verdict = Lesson04.SafeSoftmax((s, m) =>
+        {
+            var rowHasKey = m.narrow(-1, 0, 1).isfinite();
+            return (s + m).where(rowHasKey, 0.0).softmax(-1).where(rowHasKey, 0.0);
+        });
+        Assert.False(verdict.Passed);
+        Assert.Contains("rows that do have visible keys came out all zeros", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Deciding_emptiness_per_sequence_is_named()
+    {
+        // Every sequence of the probe has some visible key, so no row is treated as empty.
+        var verdict = Lesson04.SafeSoftmax((s, m) =>
+        {
+            var sequenceHasKey = m.isfinite().flatten(-2).any(-1).unsqueeze(-1).unsqueeze(-1);
+            return (s + m).where(sequenceHasKey, 0.0).softmax(-1).where(sequenceHasKey, 0.0);
+        });
+        Assert.False(verdict.Passed);
+        Assert.Contains("NaN", verdict.Feedback);
+    }
+
+    [Fact]
     public void Masking_after_the_softmax_fails()
     {
-        var verdict = Lesson04.SafeSoftmax((s, m) => s.softmax(-1) * m.to_type(s.dtype));
+        var verdict = Lesson04.SafeSoftmax((s, m) => s.softmax(-1) * m.isfinite().to_type(s.dtype));
         Assert.False(verdict.Passed);
         Assert.Contains("softmax over just those keys", verdict.Feedback);
     }
@@ -88,7 +118,7 @@ public class Lesson04ExerciseTests : TorchTest
     [Fact]
     public void A_large_negative_fill_leaves_empty_rows_uniform_and_fails()
     {
-        var verdict = Lesson04.SafeSoftmax((s, m) => s.masked_fill(m.logical_not(), -1e9).softmax(-1));
+        var verdict = Lesson04.SafeSoftmax((s, m) => (s + m.clamp_min(-1e9)).softmax(-1));
         Assert.False(verdict.Passed);
         Assert.Contains("all zeros", verdict.Feedback);
     }

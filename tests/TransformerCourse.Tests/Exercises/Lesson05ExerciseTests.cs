@@ -74,71 +74,81 @@ public class Lesson05ExerciseTests : TorchTest
     public void A_prediction_far_from_the_learned_weights_fails() =>
         Assert.Contains("differ from it", Lesson05.PredictedAlignment((n, s) => eye(n).roll(s, 1), 3, Learned(8, 2)).Feedback);
 
-    static double[] Reference(Tensor logits, Tensor target) =>
-        logits.argmax(-1).eq(target).to_type(ScalarType.Float64).mean([0]).data<double>().ToArray();
+    static int[] CarryReference(int n, int shift) => Enumerable.Range(0, n).Select(i => n + i - (i + shift) % n).ToArray();
+
+    static int[] CarryFrom(int n, Func<int, int> distance) => Enumerable.Range(0, n).Select(distance).ToArray();
 
     [Fact]
-    public void Accuracy_reference_passes() => Assert.True(Lesson05.AccuracyByPosition(Reference).Passed);
+    public void Carry_reference_passes() => Assert.True(Lesson05.LstmCarryDistance(CarryReference).Passed);
 
     [Fact]
-    public void Accuracy_placeholder_fails_naming_the_zeros()
+    public void Carry_loop_reference_passes() => Assert.True(Lesson05.LstmCarryDistance((n, s) =>
     {
-        var verdict = Lesson05.AccuracyByPosition((_, target) => new double[target.shape[1]]);
-        Assert.False(verdict.Passed);
-        Assert.Contains("every value is 0", verdict.Feedback);
-    }
-
-    [Fact]
-    public void Calling_the_library_routine_is_forbidden()
-    {
-        var verdict = Lesson05.AccuracyByPosition(PositionAccuracy.FromLogits);
-        Assert.False(verdict.Passed);
-        Assert.Contains("PositionAccuracy.FromLogits", verdict.Feedback);
-        Assert.Equal([1.0], PositionAccuracy.FromLogits(ones(1, 1, 2) * tensor(new float[] { 0, 1 }), ones(1, 1, dtype: ScalarType.Int64)));
-    }
-
-    [Fact]
-    public void Averaging_over_positions_is_named()
-    {
-        var verdict = Lesson05.AccuracyByPosition((l, t) => l.argmax(-1).eq(t).to_type(ScalarType.Float64).mean([1]).data<double>().ToArray());
-        Assert.False(verdict.Passed);
-        Assert.Contains("one per sequence", verdict.Feedback);
-    }
-
-    [Fact]
-    public void Counts_instead_of_fractions_are_named()
-    {
-        var verdict = Lesson05.AccuracyByPosition((l, t) => l.argmax(-1).eq(t).to_type(ScalarType.Float64).sum([0]).data<double>().ToArray());
-        Assert.False(verdict.Passed);
-        Assert.Contains("outside [0, 1]", verdict.Feedback);
-    }
-
-    [Fact]
-    public void The_overall_accuracy_repeated_is_named()
-    {
-        var verdict = Lesson05.AccuracyByPosition((l, t) =>
-            Enumerable.Repeat(l.argmax(-1).eq(t).to_type(ScalarType.Float64).mean().item<double>(), (int)t.shape[1]).ToArray());
-        Assert.False(verdict.Passed);
-        Assert.Contains("overall accuracy", verdict.Feedback);
-    }
-
-    [Fact]
-    public void The_argmax_over_the_wrong_axis_fails()
-    {
-        var verdict = Lesson05.AccuracyByPosition((l, t) => l.argmax(1).eq(t).to_type(ScalarType.Float64).mean([0]).data<double>().ToArray());
-        Assert.False(verdict.Passed);
-        Assert.Contains("which axis holds the vocabulary", verdict.Feedback);
-    }
-
-    [Fact]
-    public void Integer_division_is_named()
-    {
-        var verdict = Lesson05.AccuracyByPosition((l, t) =>
+        var d = new int[n];
+        for (int i = 0; i < n; i++)
         {
-            var right = l.argmax(-1).eq(t).sum([0]).data<long>().ToArray();
-            return right.Select(r => (double)(r / t.shape[0])).ToArray();
-        });
+            int source = i + s % n;
+            if (source >= n) source -= n;
+            d[i] = (n + i) - source;
+        }
+        return d;
+    }).Passed);
+
+    [Fact]
+    public void Carry_placeholder_is_named_as_the_reversal()
+    {
+        var verdict = Lesson05.LstmCarryDistance((n, _) => CarryFrom(n, i => 2 * i + 1));
         Assert.False(verdict.Passed);
-        Assert.Contains("rounds down", verdict.Feedback);
+        Assert.Contains("the reversal's distances", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Carry_without_wrap_around_is_named()
+    {
+        var verdict = Lesson05.LstmCarryDistance((n, s) => CarryFrom(n, i => n + i - (i + s)));
+        Assert.False(verdict.Passed);
+        Assert.Contains("wraps around", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Carry_in_the_other_direction_is_named()
+    {
+        var verdict = Lesson05.LstmCarryDistance((n, s) => CarryFrom(n, i => n + i - ((i - s) % n + n) % n));
+        Assert.False(verdict.Passed);
+        Assert.Contains("shifts the other way", verdict.Feedback);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(-1)]
+    public void Carry_off_by_one_is_named(int offset)
+    {
+        var verdict = Lesson05.LstmCarryDistance((n, s) => CarryFrom(n, i => n + i - (i + s) % n + offset));
+        Assert.False(verdict.Passed);
+        Assert.Contains("off by one", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Carry_forgetting_the_source_pass_is_named()
+    {
+        var verdict = Lesson05.LstmCarryDistance((n, s) => CarryFrom(n, i => i - (i + s) % n));
+        Assert.False(verdict.Passed);
+        Assert.Contains("off by L", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Carry_as_attention_path_is_named()
+    {
+        var verdict = Lesson05.LstmCarryDistance((n, _) => CarryFrom(n, _ => 1));
+        Assert.False(verdict.Passed);
+        Assert.Contains("attention's path", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Carry_hard_coded_for_the_lesson_case_is_named()
+    {
+        var verdict = Lesson05.LstmCarryDistance((n, s) => n == 8 ? CarryReference(8, 3) : CarryFrom(n, i => 2 * i + 2));
+        Assert.False(verdict.Passed);
+        Assert.Contains("follow the arguments", verdict.Feedback);
     }
 }

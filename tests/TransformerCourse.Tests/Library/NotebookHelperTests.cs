@@ -1,3 +1,4 @@
+using TransformerCourse.Exercises;
 using TorchSharp;
 using TransformerCourse.Notebook;
 using TransformerCourse.Plots;
@@ -33,28 +34,37 @@ public class NotebookHelperTests : TorchTest
     }
 
     [Fact]
-    public void Checks_print_pass_or_a_hint_without_the_answer()
+    public void An_exercise_check_prints_one_verdict_line_and_turns_exceptions_into_diagnoses()
     {
         var writer = new StringWriter();
         var old = Console.Out;
         Console.SetOut(writer);
+        Verdict pass, wrong, placeholder, crash, forbidden;
         try
         {
-            Assert.True(Check.Close(1.0001, 1.0, 1e-3, "hint A"));
-            Assert.False(Check.Close(1.5, 1.0, 1e-3, "hint B"));
-            Assert.False(Check.Close(ones(2, 2), ones(2, 3), 1e-3, "hint C"));
-            Assert.False(Check.Close(null, ones(2), 1e-3, "hint D"));
-            Assert.True(Check.Equal(3, 3, "hint E"));
+            pass = Exercise.Check("your answer", "hint A", () => Exercise.ExpectClose(1.0001, 1.0, 1e-3, "too far"));
+            wrong = Exercise.Check("your answer", "hint B", () => Exercise.ExpectClose(1.5, 1.0, 1e-3, "it is 0.5 too large"));
+            placeholder = Exercise.Check("your answer", "hint C", () => throw new NotImplementedException());
+            crash = Exercise.Check("your answer", "hint D", () => ExpectShape(ones(2, 2), [2, 3]));
+            forbidden = Exercise.Check("your answer", "hint E", () => Exercise.Forbidding(["Demo.Routine"], () => { RebuiltRoutines.Enter("Demo.Routine"); return 0; }));
         }
         finally
         {
             Console.SetOut(old);
         }
+        Assert.True(pass.Passed);
+        Assert.All(new[] { wrong, placeholder, crash, forbidden }, v => Assert.False(v.Passed));
+        Assert.Contains("it is 0.5 too large", wrong.Feedback);
+        Assert.Contains("Hint: hint B", wrong.Feedback);
+        Assert.Contains("placeholder", placeholder.Feedback);
+        Assert.Contains("[2, 2]", crash.Feedback);
+        Assert.Contains("Demo.Routine", forbidden.Feedback);
+        RebuiltRoutines.Enter("Demo.Routine"); // outside a check it does nothing
         var text = writer.ToString();
-        Assert.Equal(2, text.Split(Check.PassMark).Length - 1);
-        Assert.Equal(3, text.Split(Check.FailMark).Length - 1);
-        Assert.Contains("hint B", text);
-        Assert.DoesNotContain("1.0 ", text);
+        Assert.Equal(1, text.Split(Exercise.PassMark).Length - 1);
+        Assert.Equal(4, text.Split(Exercise.FailMark).Length - 1);
+
+        static void ExpectShape(TorchSharp.torch.Tensor t, long[] shape) => Exercise.ExpectShape(t, shape, "the tensor");
     }
 
     [Fact]

@@ -9,12 +9,12 @@ public class Lesson26Tests
 {
     const string Num = @"([-+]?[\d.]+(?:E[-+]?\d+)?)";
 
-    static ExecutedNotebook Lesson => ExecutedNotebook.Run("06-capstone-mini-gpt/26-building-mini-gpt.ipynb");
+    protected virtual ExecutedNotebook Lesson => ExecutedNotebook.Run("06-capstone-mini-gpt/26-building-mini-gpt.ipynb");
 
-    [Fact]
+    [LessonFact]
     public void Runs_cleanly_top_to_bottom() => Lesson.AssertRanCleanly();
 
-    [Fact]
+    [LessonFact]
     public void Shows_the_manifest_and_verifies_the_download_itself()
     {
         var manifest = DatasetManifest.TinyShakespeare;
@@ -30,7 +30,7 @@ public class Lesson26Tests
         Assert.InRange(Lesson.Number(@"lines in the file: (\d+),\d{3}"), 39, 41);   // "about 40,000 lines" in the prose
     }
 
-    [Fact]
+    [LessonFact]
     public void Tokenizes_splits_and_batches_Tiny_Shakespeare()
     {
         Assert.Equal(65, Lesson.Number(@"vocabulary size V = (\d+)"));
@@ -50,7 +50,7 @@ public class Lesson26Tests
         Assert.True(Lesson.FigureCount("bar") >= 1);
     }
 
-    [Fact]
+    [LessonFact]
     public void Counts_every_parameter_and_matches_nanoGPT()
     {
         Assert.Contains("sum of the table = 809,856; model.ParameterCount = 809,856", Lesson.Printed);
@@ -65,7 +65,7 @@ public class Lesson26Tests
         Assert.Equal(6, Regex.Matches(table, "<tr>").Count - 1);   // five components and the total
     }
 
-    [Fact]
+    [LessonFact]
     public void The_untrained_model_starts_at_ln_65_and_its_attention_is_uniform()
     {
         var initial = Lesson.Number(@"loss at initialisation = " + Num);
@@ -80,7 +80,7 @@ public class Lesson26Tests
         Assert.True(Lesson.FigureCount("heatmap") >= 1);
     }
 
-    [Fact]
+    [LessonFact]
     public void Overfits_one_batch_but_does_not_generalise()
     {
         Assert.InRange(Lesson.Number(@"overfit loss: step 1 = " + Num), Math.Log(65) - 0.2, Math.Log(65) + 0.2);
@@ -93,7 +93,7 @@ public class Lesson26Tests
         Assert.True(Lesson.FigureCount("line") >= 1);
     }
 
-    [Fact]
+    [LessonFact]
     public void Exercises_fail_on_the_placeholders_and_pass_with_the_solutions()
     {
         Assert.Equal(2, Lesson.Count(Exercise.FailMark));
@@ -103,4 +103,11 @@ public class Lesson26Tests
         Assert.Contains($"{Exercise.FailMark}: your parameter formula — it still returns 0", Lesson.Printed);
         Assert.Contains($"{Exercise.PassMark}: your parameter formula", Lesson.Printed);
     }
+}
+
+/// <summary>The same facts about the lesson, asserted on the copy real Jupyter executed (kernel .net-csharp).</summary>
+[InJupyter]
+public class Lesson26InJupyter : Lesson26Tests
+{
+    protected override ExecutedNotebook Lesson => ExecutedNotebook.RunInJupyter("06-capstone-mini-gpt/26-building-mini-gpt.ipynb");
 }

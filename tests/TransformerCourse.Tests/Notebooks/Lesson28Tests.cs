@@ -12,7 +12,7 @@ public class Lesson28Tests
 {
     const string Num = @"([-+]?[\d.]+(?:E[-+]?\d+)?)";
 
-    static ExecutedNotebook Lesson
+    protected virtual ExecutedNotebook Lesson
     {
         get
         {
@@ -23,10 +23,10 @@ public class Lesson28Tests
 
     static double Parse(string text) => double.Parse(text, CultureInfo.InvariantCulture);
 
-    [Fact]
+    [LessonFact]
     public void Runs_cleanly_top_to_bottom() => Lesson.AssertRanCleanly();
 
-    [Fact]
+    [LessonFact]
     public void Loads_lesson_27s_model_instead_of_training_again()
     {
         Assert.Contains("model source: loaded Lesson 27's checkpoint (runs/lesson27/ckpt.bin)", Lesson.Printed);
@@ -38,7 +38,7 @@ public class Lesson28Tests
         Assert.DoesNotMatch(@"\b(GptModel|Tensor|string|int|long|double|float)\?[ >\]]", source);   // CS8632 in real Jupyter
     }
 
-    [Fact]
+    [LessonFact]
     public void Temperature_flattens_the_distribution_and_costs_real_words()
     {
         var entropies = Regex.Matches(Lesson.Printed, @"τ = [\d.]+: p\('.'\) = [\d.]+, entropy ([\d.]+) nats").Select(m => Parse(m.Groups[1].Value)).ToList();
@@ -53,7 +53,7 @@ public class Lesson28Tests
         Assert.True(Lesson.FigureCount("bar") >= 1);
     }
 
-    [Fact]
+    [LessonFact]
     public void The_kv_cache_gives_identical_tokens_and_computes_each_position_once()
     {
         Assert.Contains("cached == full recomputation for every length: True", Lesson.Printed);
@@ -80,7 +80,7 @@ public class Lesson28Tests
         Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"line\"") && h.Contains("KV cache"));
     }
 
-    [Fact]
+    [LessonFact]
     public void Shows_every_trained_head_as_a_heatmap_with_measurements()
     {
         Assert.True(Lesson.Number(@"probe check: max \|probe logits − model logits\| = " + Num) < 1e-4);
@@ -97,7 +97,7 @@ public class Lesson28Tests
         Assert.Matches(@"strongest previous-character head: L\d H\d, previous = [\d.]+ \([\d.]+× uniform; a pure previous-token head would score 1\) → (a previous-token head|no head looks only one character back)", Lesson.Printed);
     }
 
-    [Fact]
+    [LessonFact]
     public void Ships_a_smaller_file_that_reloads_exactly_and_the_command_line_agrees()
     {
         var checkpoint = Lesson.Number(@"training checkpoint \S+: " + Num + " MB");
@@ -110,7 +110,7 @@ public class Lesson28Tests
         Assert.True(File.Exists(Path.Combine(ExecutedNotebook.RepoRoot, "runs", "lesson28", "mini-gpt.bin")));
     }
 
-    [Fact]
+    [LessonFact]
     public void Ends_with_what_to_build_next_and_the_way_back_to_the_course_map()
     {
         var markdown = string.Concat(Lesson.Cells.Where(c => (string?)c["cell_type"] == "markdown").Select(c => c["source"]?.ToJsonString()));
@@ -119,7 +119,7 @@ public class Lesson28Tests
         Assert.DoesNotContain("**Next:**", markdown);
     }
 
-    [Fact]
+    [LessonFact]
     public void Exercises_fail_on_the_placeholders_and_pass_with_the_solutions()
     {
         Assert.Equal(3, Lesson.Count(Exercise.FailMark));
@@ -128,6 +128,20 @@ public class Lesson28Tests
         {
             Assert.Contains($"{Exercise.FailMark}: {what}", Lesson.Printed);
             Assert.Contains($"{Exercise.PassMark}: {what}", Lesson.Printed);
+        }
+    }
+}
+
+/// <summary>The same facts about the lesson, asserted on the copy real Jupyter executed (kernel .net-csharp).</summary>
+[InJupyter]
+public class Lesson28InJupyter : Lesson28Tests
+{
+    protected override ExecutedNotebook Lesson
+    {
+        get
+        {
+            _ = Lesson27Tests.Lesson;   // the runner's lesson 27 trains and saves the model this lesson loads
+            return ExecutedNotebook.RunInJupyter("06-capstone-mini-gpt/28-sampling-and-shipping.ipynb");
         }
     }
 }

@@ -74,20 +74,24 @@
     toArray(slides.querySelectorAll('.katex-display')).forEach(function (maths) {
       if (maths.scrollWidth <= maths.clientWidth + 1) return;
       var holder = maths.closest('.math');
-      var parts = holder && holder.dataset.tex ? topLevelParts(holder.dataset.tex) : null;
-      if (parts && window.katex) {
+      var tex = holder && holder.dataset.tex;
+      [['\\qquad'], ['\\qquad', '\\quad']].some(function (spaces) {
+        var parts = tex && window.katex ? topLevelParts(tex, spaces) : null;
+        if (!parts) return false;
         katex.render('\\begin{gathered}' + parts.join('\\\\') + '\\end{gathered}', holder, { displayMode: true, throwOnError: false });
         maths = holder.querySelector('.katex-display') || maths;
-        if (maths.scrollWidth <= maths.clientWidth + 1) return;
-      }
+        return maths.scrollWidth <= maths.clientWidth + 1;
+      });
+      if (maths.scrollWidth <= maths.clientWidth + 1) return;
       var scale = Math.max(maths.clientWidth / maths.scrollWidth, Math.min(1, LEGIBLE_PX / smallestText(maths)));
       if (scale < 0.995) maths.style.zoom = scale.toFixed(3);
     });
     return Promise.all(redraws);
   }
 
-  // The parts of a TeX formula between \qquad at its top level (outside braces, environments and \left…\right), or null.
-  function topLevelParts(tex) {
+  // The parts of a TeX formula between the given spaces (\qquad, \quad) at its top level (outside braces,
+  // environments and \left…\right), or null when there is only one.
+  function topLevelParts(tex, spaces) {
     var parts = [], depth = 0, start = 0;
     var word = function (i, name) { return tex.startsWith(name, i) && !/[a-zA-Z]/.test(tex.charAt(i + name.length)); };
     for (var i = 0; i < tex.length; i++) {
@@ -97,7 +101,10 @@
       else if (c === '\\') {
         if (word(i, '\\begin') || word(i, '\\left')) depth++;
         else if (word(i, '\\end') || word(i, '\\right')) depth--;
-        else if (depth === 0 && word(i, '\\qquad')) { parts.push(tex.slice(start, i)); start = i + 6; }
+        else if (depth === 0) {
+          var space = spaces.find(function (name) { return word(i, name); });
+          if (space) { parts.push(tex.slice(start, i)); start = i + space.length; }
+        }
         i++;
       }
     }
@@ -137,7 +144,12 @@
     var children = toArray(element.children);
     var k = children.findIndex(function (child) { return blockBottom(child, top) > AVAILABLE; });
     if (k < 0) return false;
-    if (k === 0) return cut(children[0], top) && cut(element, top);
+    if (k === 0) {
+      if (cut(children[0], top)) return cut(element, top);
+      // The first child is too tall alone and cannot be cut: it stays (to be shrunk), the rest moves on.
+      if (children.length < 2) return false;
+      k = 1;
+    }
     var rest = element.cloneNode(false);
     element.classList.remove('split');
     rest.classList.remove('split');

@@ -189,7 +189,7 @@ public sealed class SlideDeckTests(SlideExport export, ITestOutputHelper output)
             Assert.Contains(report.BlockedRequests, r => r.Contains("cdn.example.invalid"));
             Assert.NotEmpty(report.RawTex);
             Assert.Contains(report.UndrawnPlots, p => p.StartsWith("figure without a plot", StringComparison.Ordinal));
-            Assert.Equal(SyntheticNotebook.SlideCount, report.VisitedSlides);
+            Assert.Equal(SyntheticNotebook.LaidOutSlideCount, report.VisitedSlides);
         }
         finally
         {
@@ -230,7 +230,7 @@ public sealed class SlideDeckTests(SlideExport export, ITestOutputHelper output)
         var page = await session.Context.NewPageAsync();
         await DeckBrowser.OpenAsync(page, export.SyntheticDeckPath, "?print-pdf");
         await page.WaitForFunctionAsync("() => document.querySelectorAll('.pdf-page').length > 0");
-        Assert.Equal(SyntheticNotebook.SlideCount, await page.EvaluateAsync<int>("() => document.querySelectorAll('.pdf-page').length"));
+        Assert.Equal(SyntheticNotebook.LaidOutSlideCount, await page.EvaluateAsync<int>("() => document.querySelectorAll('.pdf-page').length"));
         Directory.CreateDirectory(Screenshots);
         var pdf = Path.Combine(Screenshots, SyntheticNotebook.Name + ".pdf");
         await page.PdfAsync(new() { Path = pdf, PreferCSSPageSize = true, PrintBackground = true });

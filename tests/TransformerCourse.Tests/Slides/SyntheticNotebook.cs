@@ -23,6 +23,12 @@ public static class SyntheticNotebook
     /// <summary>Leaf slides: the title with one subslide, the code slide, the last slide.</summary>
     public const int SlideCount = 4;
 
+    /// <summary>
+    /// Leaf slides in the browser: the code slide (code, a 400 px chart, the error fragment and the hidden cell's
+    /// output) is taller than the canvas, so slides.js continues it on a slide below.
+    /// </summary>
+    public const int LaidOutSlideCount = 5;
+
     /// <summary>Writes the source notebook and its "executed" copy; returns the source's path.</summary>
     public static string Write(string notebooksDirectory, string executedDirectory, string plotlyBundle)
     {
@@ -54,7 +60,7 @@ public static class SyntheticNotebook
         Directory.CreateDirectory(Path.GetDirectoryName(executed)!);
         var wide = string.Join(" + ", Enumerable.Range(1, 40).Select(i => $"x_{{{i}}}^{{2}}"));
         var code = string.Join("\n", Enumerable.Range(1, LongCodeLines).Select(i => i % 9 == 0 ? "" : $"var value{i} = Math.Sqrt({i}.0) * {i}; // LONG-CODE-LINE-{i}"));
-        var raw = new JsonObject
+        JsonObject Raw() => new()
         {
             ["cell_type"] = "raw",
             ["metadata"] = new JsonObject { ["format"] = "text/html", ["slideshow"] = new JsonObject { ["slide_type"] = "slide" } },
@@ -69,7 +75,7 @@ public static class SyntheticNotebook
                 Markdown("slide", "# Overflow\n\nSlides that do not fit."),
                 Markdown("slide", $"## A formula too wide\n\n$$\\sum = {wide}$$"),
                 Code("slide", code, withOutputs ? new JsonArray(Stream("done\n")) : []),
-                raw),
+                Raw()),
         };
         File.WriteAllText(source, Build(false).ToJsonString());
         File.WriteAllText(executed, Build(true).ToJsonString());

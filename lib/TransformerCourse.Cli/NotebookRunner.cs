@@ -170,10 +170,11 @@ public sealed class NotebookRunner(TextWriter log)
                 case DiagnosticsProduced d:
                     // Jupyter (dotnet-interactive's ExecuteRequestHandler) prints a cell's diagnostics, warnings
                     // included, to stderr, spaced by blank lines; the learner sees them, so the executed copy shows them too.
-                    var formatted = d.FormattedDiagnostics.Select(v => v.Value).Where(v => !string.IsNullOrWhiteSpace(v)).ToList();
+                    var formatted = d.FormattedDiagnostics.Select(v => v.Value)
+                        .Where(v => !string.IsNullOrWhiteSpace(v) && !HostOnly.Any(code => v.Contains(code, StringComparison.Ordinal))).ToList();
                     if (formatted.Count > 0)
                         AppendStream(outputs, "stderr", "\n" + string.Join("\n\n", formatted) + "\n\n");
-                    warnings.AddRange(d.Diagnostics.Where(x => x.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Warning).Select(x => $"({x.LinePositionSpan.Start.Line + 1},{x.LinePositionSpan.Start.Character + 1}): warning {x.Code}: {x.Message}"));
+                    warnings.AddRange(d.Diagnostics.Where(x => x.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Warning && !HostOnly.Contains(x.Code)).Select(x => $"({x.LinePositionSpan.Start.Line + 1},{x.LinePositionSpan.Start.Character + 1}): warning {x.Code}: {x.Message}"));
                     break;
                 case ErrorProduced p: error ??= p.Message; break;
                 case CommandFailed f when f.Command is SubmitCode: error ??= f.Message; break;
@@ -193,6 +194,12 @@ public sealed class NotebookRunner(TextWriter log)
         }
         return error;
     }
+
+    /// <summary>
+    /// Assembly-unification notices (CS1701, CS1702) about this program's own references (TorchSharp built against
+    /// .NET 8 here, say): the .NET SDK hides them by default and Jupyter's kernel does not show them.
+    /// </summary>
+    static readonly string[] HostOnly = ["CS1701", "CS1702"];
 
     static string Source(JsonObject cell) => cell["source"] switch
     {

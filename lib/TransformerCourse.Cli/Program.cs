@@ -20,7 +20,7 @@ try
         _ => Help($"Unknown command '{command}'."),
     };
 }
-catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or IOException or InvalidDataException)
+catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or IOException or InvalidDataException or InvalidNotebookException)
 {
     Console.Error.WriteLine(e.Message);
     return 2;

@@ -118,12 +118,15 @@ public static partial class SlideDeckWriter
                 var showSource = (bool?)jupyter?["source_hidden"] != true && !string.IsNullOrWhiteSpace(source);
                 var rendered = (bool?)jupyter?["outputs_hidden"] == true ? "" : outputs.Render(cell["outputs"] as JsonArray);
                 if (!showSource && rendered.Length == 0) return "";
-                // Long code beside its chart reads better on a wide slide than code above a chart.
-                var split = showSource && source.Trim('\n', '\r').Split('\n').Length >= SplitLines && HasPicture(rendered);
+                var code = source.Trim('\n', '\r');
+                var parts = showSource ? CodeParts(code) : [];
+                // Code beside its chart reads better on a wide slide than code above a chart (one part only).
+                var split = parts.Count == 1 && code.Split('\n').Length >= SplitLines && HasPicture(rendered);
                 var html = new StringBuilder(split ? "<div class=\"cell code split\">" : "<div class=\"cell code\">");
-                if (showSource)
-                    html.Append($"<pre class=\"input\"><code class=\"language-{CellLanguage(cell, language)}\">")
-                        .Append(HtmlText.Encode(source.Trim('\n', '\r'))).Append("</code></pre>");
+                foreach (var part in parts)
+                    html.Append(parts.Count == 1 ? "<pre class=\"input\">" : "<pre class=\"input part\">")
+                        .Append($"<code class=\"language-{CellLanguage(cell, language)}\">")
+                        .Append(HtmlText.Encode(part)).Append("</code></pre>");
                 if (rendered.Length > 0) html.Append("<div class=\"outputs\">").Append(rendered).Append("</div>");
                 return html.Append("</div>").ToString();
             case "raw":
@@ -136,6 +139,40 @@ public static partial class SlideDeckWriter
 
     /// <summary>Code cells at least this long sit beside their chart rather than above it.</summary>
     const int SplitLines = 8;
+
+    /// <summary>
+    /// The most source lines one code block shows: at the deck's code size (16.8 px, line height 1.35) this many
+    /// lines, with a heading, fill a 1280 x 720 slide. Longer cells are cut into parts of at most this many lines.
+    /// </summary>
+    public const int CodePartLines = 20;
+
+    /// <summary>
+    /// How slides stay legible (the design; README paragraph in the integrator's hands): nothing is ever shrunk
+    /// below 14 px on a 1280 x 720 screen. A code cell longer than <see cref="CodePartLines"/> lines is cut here
+    /// into consecutive <c>pre.input.part</c> blocks, preferably at a blank line, so the whole cell stays on the
+    /// slides, in order, at full size. In the browser, slides.js then measures every slide: what does not fit
+    /// (clear of the footer) moves, from the first cell, part or paragraph that runs past the bottom, to a new
+    /// vertical slide below it headed "… (continued)"; only what still does not fit is shrunk, floored at the
+    /// legible size. Speaker notes stay on the first slide of the run.
+    /// </summary>
+    public static List<string> CodeParts(string code)
+    {
+        var lines = code.Split('\n');
+        var parts = new List<string>();
+        int start = 0;
+        while (lines.Length - start > CodePartLines)
+        {
+            // Cut after the last blank line in the part's second half, else at the limit.
+            int end = start + CodePartLines;
+            for (int i = end - 1; i > start + CodePartLines / 2; i--)
+                if (string.IsNullOrWhiteSpace(lines[i])) { end = i + 1; break; }
+            parts.Add(string.Join('\n', lines[start..end]).TrimEnd('\n', '\r', ' '));
+            start = end;
+            while (start < lines.Length && string.IsNullOrWhiteSpace(lines[start])) start++;
+        }
+        if (start < lines.Length) parts.Add(string.Join('\n', lines[start..]));
+        return parts;
+    }
 
     static bool HasPicture(string outputs) =>
         outputs.Contains("Plotly.newPlot", StringComparison.Ordinal) || outputs.Contains("class=\"output image\"", StringComparison.Ordinal);

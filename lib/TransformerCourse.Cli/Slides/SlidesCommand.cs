@@ -27,6 +27,7 @@ public static class SlidesCommand
         var assets = SlideAssets.Install(root, outDir);
         NotebookRunner? runner = null;
         var failed = new List<string>();
+        var failedNotebooks = new HashSet<string>();
         for (int i = 0; i < notebooks.Count; i++)
         {
             var notebook = notebooks[i];
@@ -35,6 +36,7 @@ public static class SlidesCommand
             var name = Path.GetFileNameWithoutExtension(notebook);
             var executed = Path.Combine(executedDir, section, name + ".ipynb");
             stdout.WriteLine($"[{i + 1}/{notebooks.Count}] {section}/{name}");
+            var before = failed.Count;
 
             if (reuse && File.Exists(executed))
             {
@@ -45,28 +47,56 @@ public static class SlidesCommand
             {
                 if (reuse) stdout.WriteLine("    no executed copy: running it");
                 runner ??= new NotebookRunner(stdout);
-                var result = await runner.RunAsync(notebook, executed);
+                NotebookResult result;
+                try
+                {
+                    result = await runner.RunAsync(notebook, executed);
+                }
+                catch (InvalidNotebookException e)
+                {
+                    failed.Add(e.Message);
+                    stdout.WriteLine("    SKIPPED " + e.Message);
+                    failedNotebooks.Add(notebook);
+                    continue;
+                }
                 if (result.FirstFailure is { } failure)
                 {
                     failed.Add($"{section}/{name}, code cell {failure.CodeCellNumber}: {failure.Error}");
                     stdout.WriteLine($"    FAILED at code cell {failure.CodeCellNumber} (the deck shows the error)");
                 }
                 else stdout.WriteLine($"    ran in {result.Elapsed.TotalSeconds:0.0}s");
+                foreach (var cell in result.Warned)
+                    foreach (var warning in cell.Warnings)
+                    {
+                        failed.Add($"{section}/{name}, code cell {cell.CodeCellNumber}: {warning}");
+                        stdout.WriteLine($"    WARNING code cell {cell.CodeCellNumber}: {warning}");
+                    }
             }
 
-            var json = JsonNode.Parse(await File.ReadAllTextAsync(executed))?.AsObject()
-                ?? throw new InvalidDataException($"{executed} is not a JSON notebook.");
+            JsonObject json;
+            try
+            {
+                json = NotebookRunner.Load(executed, await File.ReadAllTextAsync(executed));
+            }
+            catch (InvalidNotebookException e)
+            {
+                failed.Add(e.Message);
+                stdout.WriteLine("    SKIPPED " + e.Message);
+                failedNotebooks.Add(notebook);
+                continue;
+            }
             var deckPath = Path.Combine(outDir, section, name + ".html");
             var deck = SlideDeckWriter.Write(json, notebook, deckPath, assets);
             Directory.CreateDirectory(Path.GetDirectoryName(deckPath)!);
             var temp = deckPath + ".tmp";
             await File.WriteAllTextAsync(temp, deck.Html);
             File.Move(temp, deckPath, overwrite: true);
+            if (failed.Count > before) failedNotebooks.Add(notebook);
             stdout.WriteLine($"    {deck.SlideCount} slides{(deck.UsesPlotly ? ", with charts" : "")} → {Path.GetRelativePath(root, deckPath)}");
         }
 
         var index = SlideIndexWriter.Write(root, outDir);
-        stdout.WriteLine($"{notebooks.Count - failed.Count} of {notebooks.Count} decks written without errors; index: {Path.GetRelativePath(root, index)}");
+        stdout.WriteLine($"{notebooks.Count - failedNotebooks.Count} of {notebooks.Count} decks written without errors or warnings; index: {Path.GetRelativePath(root, index)}");
         foreach (var f in failed) stdout.WriteLine("FAILED " + f);
         return failed.Count == 0 ? 0 : 1;
     }

@@ -58,6 +58,7 @@ public sealed class DeckBrowser : IAsyncDisposable
 
         var walk = await page.EvaluateAsync<JsonElement>(WalkScript);
         var checks = await page.EvaluateAsync<JsonElement>(ChecksScript);
+        var (laidOut, legibility) = await CheckLegibilityAsync(page);
 
         Directory.CreateDirectory(screenshotDirectory);
         var screenshots = new List<string>();
@@ -88,7 +89,25 @@ public sealed class DeckBrowser : IAsyncDisposable
             KatexErrors = checks.GetProperty("katexErrors").GetInt32(),
             RawTex = Strings(checks.GetProperty("rawTex")),
             Screenshots = screenshots,
+            Legibility = legibility,
+            LaidOutSlides = laidOut,
         };
+    }
+
+    static readonly Lazy<string> LegibilityScript = new(() =>
+        File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Slides", "legibility.js")));
+
+    /// <summary>
+    /// Visits every leaf slide with all its fragments shown and lists, as "slide N (h H, v V): problem: element",
+    /// what overflows the 1280 x 720 canvas or the footer and what text renders below 14 px (legibility.js).
+    /// </summary>
+    public static async Task<(int Slides, List<string> Problems)> CheckLegibilityAsync(IPage page)
+    {
+        var result = await page.EvaluateAsync<JsonElement>(LegibilityScript.Value);
+        var problems = result.GetProperty("problems").EnumerateArray()
+            .Select(p => $"{p.GetProperty("where").GetString()}: {p.GetProperty("kind").GetString()}: {p.GetProperty("detail").GetString()}")
+            .ToList();
+        return (result.GetProperty("slides").GetInt32(), problems);
     }
 
     /// <summary>Loads a deck from disk and waits until reveal.js is ready.</summary>

@@ -21,6 +21,10 @@ public sealed record DeckReport
     /// <summary>Visible text that still looks like TeX ($…$, \(…\), \[…\]), outside code.</summary>
     public required IReadOnlyList<string> RawTex { get; init; }
     public required IReadOnlyList<string> Screenshots { get; init; }
+    /// <summary>Slides that do not fit the canvas, run into the footer or show text below 14 px (legibility.js), one line each.</summary>
+    public required IReadOnlyList<string> Legibility { get; init; }
+    /// <summary>Leaf slides after slides.js continued the long ones.</summary>
+    public required int LaidOutSlides { get; init; }
 
     /// <summary>Everything that went wrong, one line each, for assertion messages.</summary>
     public IEnumerable<string> Problems =>
@@ -29,6 +33,7 @@ public sealed record DeckReport
             .Concat(BlockedRequests.Select(r => "blocked (non-file) request: " + r))
             .Concat(UndrawnPlots.Select(p => "plot not drawn: " + p))
             .Concat(RawTex.Select(t => "untypeset TeX: " + t))
+            .Concat(Legibility)
             .Concat(KatexErrors > 0 ? [$"{KatexErrors} KaTeX errors"] : [])
             .Concat(VisitedSlides != TotalSlides ? [$"walked {VisitedSlides} of {TotalSlides} slides"] : []);
 }

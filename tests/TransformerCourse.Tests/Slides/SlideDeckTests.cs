@@ -125,10 +125,11 @@ public sealed class SlideDeckTests(SlideExport export, ITestOutputHelper output)
             var relative = Path.GetRelativePath(export.SlidesDirectory, deck);
             var shots = Path.Combine(Screenshots, Path.ChangeExtension(relative, null));
             if (Directory.Exists(shots)) Directory.Delete(shots, recursive: true);
+            var deckWatch = Stopwatch.StartNew();
             var report = await browser.CheckAsync(deck, shots);
             var html = await File.ReadAllTextAsync(deck);
             output.WriteLine($"{relative}: {report.TotalSlides} slides in {report.Steps} steps, {report.Plots} plots, " +
-                             $"{report.KatexElements} maths, screenshots in {shots}");
+                             $"{report.KatexElements} maths, {report.Legibility.Count} legibility problems, {deckWatch.Elapsed.TotalSeconds:0.0}s, screenshots in {shots}");
 
             problems.AddRange(report.Problems.Select(p => $"{relative}: {p}"));
             if (report.TotalSlides < 2) problems.Add($"{relative}: only {report.TotalSlides} slides");
@@ -140,6 +141,36 @@ public sealed class SlideDeckTests(SlideExport export, ITestOutputHelper output)
         }
         Assert.True(problems.Count == 0, string.Join("\n", problems));
         output.WriteLine($"Checked {export.AllDecks.Count()} decks in {watch.Elapsed.TotalSeconds:0.0}s.");
+    }
+
+    [Fact]
+    public void Long_code_is_cut_into_parts_that_keep_every_line_in_order()
+    {
+        var html = File.ReadAllText(export.OverflowDeckPath);
+        var parts = Regex.Matches(html, "<pre class=\"input part\"><code class=\"language-csharp\">(.*?)</code></pre>", RegexOptions.Singleline)
+            .Select(m => System.Net.WebUtility.HtmlDecode(m.Groups[1].Value)).ToList();
+        Assert.True(parts.Count >= 4, $"{parts.Count} parts for {SyntheticNotebook.LongCodeLines} lines");
+        Assert.All(parts, p => Assert.True(p.Split('\n').Length <= 20, $"a part of {p.Split('\n').Length} lines"));
+        var shown = Regex.Matches(string.Join("\n", parts), @"LONG-CODE-LINE-(\d+)\b").Select(m => int.Parse(m.Groups[1].Value)).ToList();
+        Assert.Equal(Enumerable.Range(1, SyntheticNotebook.LongCodeLines).Where(i => i % 9 != 0), shown);
+        // Short cells stay whole.
+        Assert.DoesNotContain("input part", File.ReadAllText(export.SyntheticDeckPath));
+    }
+
+    [ChromiumFact]
+    public async Task The_legibility_check_fails_on_a_deck_that_cannot_fit()
+    {
+        await using var browser = await DeckBrowser.LaunchAsync();
+        var report = await browser.CheckAsync(export.OverflowDeckPath, Path.Combine(export.WorkDirectory, "overflow-shots"));
+        var all = string.Join("\n", report.Legibility);
+        output.WriteLine(all);
+        // The formula no slide can hold at a legible size, and the 9 px text, are named with their slide.
+        Assert.Contains(report.Legibility, p => p.StartsWith("slide 2 (h 1, v 0): overflows the canvas:", StringComparison.Ordinal) && p.Contains("katex"));
+        Assert.Contains(report.Legibility, p => p.Contains(": text below 14 px: ") && p.Contains(SyntheticNotebook.TinyTextMarker));
+        // The long code cell is not among them: it continues, whole and legible, on slides of its own.
+        Assert.DoesNotContain("LONG-CODE-LINE", all);
+        Assert.True(report.LaidOutSlides >= 6, $"{report.LaidOutSlides} slides: the long code did not continue on new slides");
+        Assert.Equal(report.LaidOutSlides, report.VisitedSlides);
     }
 
     [ChromiumFact]
@@ -158,7 +189,7 @@ public sealed class SlideDeckTests(SlideExport export, ITestOutputHelper output)
             Assert.Contains(report.BlockedRequests, r => r.Contains("cdn.example.invalid"));
             Assert.NotEmpty(report.RawTex);
             Assert.Contains(report.UndrawnPlots, p => p.StartsWith("figure without a plot", StringComparison.Ordinal));
-            Assert.Equal(SyntheticNotebook.SlideCount, report.VisitedSlides);
+            Assert.Equal(SyntheticNotebook.LaidOutSlideCount, report.VisitedSlides);
         }
         finally
         {
@@ -199,7 +230,7 @@ public sealed class SlideDeckTests(SlideExport export, ITestOutputHelper output)
         var page = await session.Context.NewPageAsync();
         await DeckBrowser.OpenAsync(page, export.SyntheticDeckPath, "?print-pdf");
         await page.WaitForFunctionAsync("() => document.querySelectorAll('.pdf-page').length > 0");
-        Assert.Equal(SyntheticNotebook.SlideCount, await page.EvaluateAsync<int>("() => document.querySelectorAll('.pdf-page').length"));
+        Assert.Equal(SyntheticNotebook.LaidOutSlideCount, await page.EvaluateAsync<int>("() => document.querySelectorAll('.pdf-page').length"));
         Directory.CreateDirectory(Screenshots);
         var pdf = Path.Combine(Screenshots, SyntheticNotebook.Name + ".pdf");
         await page.PdfAsync(new() { Path = pdf, PreferCSSPageSize = true, PrintBackground = true });

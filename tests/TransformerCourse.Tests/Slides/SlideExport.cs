@@ -31,19 +31,25 @@ public sealed class SlideExport : IDisposable
             .Select(p => Path.GetRelativePath(notebooks, p).Replace('\\', '/'))
             .Where(p => p.Split('/') is [var section, var file] && IsNumbered(section) && IsNumbered(file))
             .Order(StringComparer.Ordinal).ToList();
+        // For working on the decks alone: COURSE_SLIDES_EXECUTED names a folder of executed copies (course run --out)
+        // to take instead of running every lesson again. CI leaves it unset.
+        var reuse = Environment.GetEnvironmentVariable("COURSE_SLIDES_EXECUTED");
         foreach (var lesson in Lessons)
         {
             var copy = Path.Combine(executed, lesson);
             Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
-            File.WriteAllText(copy, ExecutedNotebook.Run(lesson).Json.ToJsonString());
+            var earlier = string.IsNullOrEmpty(reuse) ? null : Path.Combine(reuse, lesson);
+            if (earlier is not null && File.Exists(earlier)) File.Copy(earlier, copy, overwrite: true);
+            else File.WriteAllText(copy, ExecutedNotebook.Run(lesson).Json.ToJsonString());
         }
         var plotly = File.ReadAllText(Path.Combine(root, "node_modules", "plotly.js-dist-min", "plotly.min.js"));
         var synthetic = SyntheticNotebook.Write(Path.Combine(WorkDirectory, "notebooks"), executed, plotly);
+        var overflow = SyntheticNotebook.WriteOverflow(Path.Combine(WorkDirectory, "notebooks"), executed);
 
         var cli = Path.Combine(root, "lib", "TransformerCourse.Cli", "bin", BuildConfiguration, "net10.0", "course.dll");
         Assert.True(File.Exists(cli), $"The course command was not built at {cli}.");
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { cli, "slides" }.Concat(Lessons.Select(l => Path.Combine("notebooks", l))).Append(synthetic)
+        foreach (var a in new[] { cli, "slides" }.Concat(Lessons.Select(l => Path.Combine("notebooks", l))).Append(synthetic).Append(overflow)
                      .Concat(["--reuse", "--executed", executed, "--out", SlidesDirectory]))
             start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
@@ -56,6 +62,9 @@ public sealed class SlideExport : IDisposable
     public string DeckPath(string lesson) => Path.Combine(SlidesDirectory, Path.ChangeExtension(lesson, ".html"));
 
     public string SyntheticDeckPath => Path.Combine(SlidesDirectory, SyntheticNotebook.Section, SyntheticNotebook.Name + ".html");
+
+    /// <summary>The deck built to fail the legibility check (not among <see cref="AllDecks"/>).</summary>
+    public string OverflowDeckPath => Path.Combine(SlidesDirectory, SyntheticNotebook.Section, SyntheticNotebook.OverflowName + ".html");
 
     public IEnumerable<string> AllDecks => Lessons.Select(DeckPath).Append(SyntheticDeckPath);
 

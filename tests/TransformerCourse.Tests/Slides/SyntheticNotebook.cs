@@ -23,6 +23,12 @@ public static class SyntheticNotebook
     /// <summary>Leaf slides: the title with one subslide, the code slide, the last slide.</summary>
     public const int SlideCount = 4;
 
+    /// <summary>
+    /// Leaf slides in the browser: the code slide (code, a 400 px chart, the error fragment and the hidden cell's
+    /// output) is taller than the canvas, so slides.js continues it on a slide below.
+    /// </summary>
+    public const int LaidOutSlideCount = 5;
+
     /// <summary>Writes the source notebook and its "executed" copy; returns the source's path.</summary>
     public static string Write(string notebooksDirectory, string executedDirectory, string plotlyBundle)
     {
@@ -32,6 +38,47 @@ public static class SyntheticNotebook
         Directory.CreateDirectory(Path.GetDirectoryName(executed)!);
         File.WriteAllText(source, Build(withOutputs: false, plotlyBundle).ToJsonString());
         File.WriteAllText(executed, Build(withOutputs: true, plotlyBundle).ToJsonString());
+        File.SetLastWriteTimeUtc(source, DateTime.UtcNow.AddMinutes(-1));
+        return source;
+    }
+
+    public const string OverflowName = "00-overflow";
+    public const string TinyTextMarker = "TINY-TEXT-MARKER";
+    /// <summary>Lines in the overflow deck's long code cell: more than three parts' worth.</summary>
+    public const int LongCodeLines = 64;
+
+    /// <summary>
+    /// A notebook whose slides cannot all be made to fit: a display formula too wide to set at a legible size
+    /// (no \qquad to break it at) and raw HTML with 9 px text; also a code cell of <see cref="LongCodeLines"/>
+    /// lines, which the exporter must show whole, legibly, on continuation slides. Returns the source's path.
+    /// </summary>
+    public static string WriteOverflow(string notebooksDirectory, string executedDirectory)
+    {
+        var source = Path.Combine(notebooksDirectory, Section, OverflowName + ".ipynb");
+        var executed = Path.Combine(executedDirectory, Section, OverflowName + ".ipynb");
+        Directory.CreateDirectory(Path.GetDirectoryName(source)!);
+        Directory.CreateDirectory(Path.GetDirectoryName(executed)!);
+        var wide = string.Join(" + ", Enumerable.Range(1, 40).Select(i => $"x_{{{i}}}^{{2}}"));
+        var code = string.Join("\n", Enumerable.Range(1, LongCodeLines).Select(i => i % 9 == 0 ? "" : $"var value{i} = Math.Sqrt({i}.0) * {i}; // LONG-CODE-LINE-{i}"));
+        JsonObject Raw() => new()
+        {
+            ["cell_type"] = "raw",
+            ["metadata"] = new JsonObject { ["format"] = "text/html", ["slideshow"] = new JsonObject { ["slide_type"] = "slide" } },
+            ["source"] = $"<p style=\"font-size: 9px\">{TinyTextMarker}: far too small for a room.</p>",
+        };
+        JsonObject Build(bool withOutputs) => new()
+        {
+            ["nbformat"] = 4,
+            ["nbformat_minor"] = 5,
+            ["metadata"] = new JsonObject { ["polyglot_notebook"] = new JsonObject { ["kernelInfo"] = new JsonObject { ["defaultKernelName"] = "csharp" } } },
+            ["cells"] = new JsonArray(
+                Markdown("slide", "# Overflow\n\nSlides that do not fit."),
+                Markdown("slide", $"## A formula too wide\n\n$$\\sum = {wide}$$"),
+                Code("slide", code, withOutputs ? new JsonArray(Stream("done\n")) : []),
+                Raw()),
+        };
+        File.WriteAllText(source, Build(false).ToJsonString());
+        File.WriteAllText(executed, Build(true).ToJsonString());
         File.SetLastWriteTimeUtc(source, DateTime.UtcNow.AddMinutes(-1));
         return source;
     }

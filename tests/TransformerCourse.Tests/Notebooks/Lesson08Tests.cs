@@ -47,6 +47,11 @@ public class Lesson08Tests
         Assert.True(high < 1 && high / low < 2, $"per-layer factors {low}..{high}");
         Assert.True(Lesson.Number(@"residual: largest / smallest gradient norm over all 32 layers = " + Num) < 5);
         Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"line\"") && h.Contains("Gradient norm at the input of each layer"));
+        // The forward pass of the plain stack shrinks too, but more slowly than the gradient (printed factors).
+        double activationFactor = Lesson.Number(@"plain stack, per layer: activation std ×" + Num);
+        double gradientFactor = Lesson.Number(@"plain stack, per layer: activation std ×[\d.]+, gradient ×" + Num);
+        Assert.True(activationFactor < 1 && gradientFactor < 0.5 * activationFactor, $"activation ×{activationFactor}, gradient ×{gradientFactor}");
+        Assert.Contains("the activations shrink more slowly than the gradient: True", Lesson.Printed);
     }
 
     [Fact]
@@ -97,6 +102,14 @@ public class Lesson08Tests
         Assert.True(Cosine("Post-LN, no warm-up") > 0.99);
         Assert.True(Loss("Pre-LN, no warm-up") < 0.1 && Exact("Pre-LN, no warm-up") > 0.9);
         Assert.True(Math.Abs(Cosine("Pre-LN, no warm-up")) < 0.3);
+        Assert.True(Math.Abs(Cosine("Post-LN, 50-step warm-up")) < 0.3);
+        // The collapsed model predicts the uniform distribution for every position of every sequence (loss ln 16).
+        double Top(string run) => Lesson.Number(Regex.Escape(run) + @" *: mean top probability = " + Num);
+        double MinEntropy(string run) => Lesson.Number(Regex.Escape(run) + @" *: mean top probability = [\d.]+ \(uniform 1/16 = [\d.]+\), lowest entropy of all 768 predictions = " + Num);
+        Assert.True(Math.Abs(Top("Post-LN, no warm-up") - 1.0 / 16) < 0.01, $"top {Top("Post-LN, no warm-up")}");
+        Assert.True(lnV - MinEntropy("Post-LN, no warm-up") < 0.01, $"entropy {MinEntropy("Post-LN, no warm-up")}");
+        Assert.Contains("every prediction of every sequence is within 0.01 nats of uniform: True", Lesson.Printed);
+        Assert.True(Top("Pre-LN, no warm-up") > 0.9 && Top("Post-LN, 50-step warm-up") > 0.5, "the healthy models are confident");
         Assert.True(Loss("Post-LN, 50-step warm-up") < 1.0 && Exact("Post-LN, 50-step warm-up") > 0.3);
         // Warm-up rescues Post-LN, but at the same step it is less converged than Pre-LN.
         Assert.True(Loss("Post-LN, 50-step warm-up") > Loss("Pre-LN, no warm-up") && Exact("Post-LN, 50-step warm-up") < Exact("Pre-LN, no warm-up"));

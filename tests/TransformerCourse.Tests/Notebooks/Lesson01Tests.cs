@@ -27,6 +27,13 @@ public class Lesson01Tests
         Assert.Equal(16.0, nb.Number(@"n =\s+1024: .*attention does\s+" + Num + "× the RNN's multiply-adds"), 6);
         // "even on one thread it finished first at most lengths (the test requires at least 4 of the 6)".
         Assert.True(nb.Number(@"attention finished sooner at (\d+) of 6 lengths") >= 4);
+        // The table in section 5 reports the median RNN/attention ratio over all six lengths, the one cell 4 printed.
+        double median = nb.Number(@"median RNN/attention time ratio over the 6 lengths: " + Num + "×");
+        Assert.True(median > 1.0, $"median ratio {median} should favour attention when it wins at least 4 of 6 lengths");
+        Assert.InRange(median, nb.Number(@"\(range " + Num + "× to"), nb.Number(@"× to " + Num + @"×\)"));
+        Assert.Contains(nb.Html, h => h.Contains("matmul-friendly") && h.Contains($"median RNN/attention time ratio over n = 32–1024: {median:0.00}"));
+        // Cell 24's sentence on run-to-run noise refers to these two printed timings of n = 1024.
+        Assert.Matches(@"attention at n = 1024, timed twice: [\d.]+ ms in section 1 \(median of 15\), [\d.]+ ms here", nb.Printed);
         Assert.True(nb.FigureCount("line") >= 2);
     }
 

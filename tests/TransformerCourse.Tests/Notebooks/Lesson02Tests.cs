@@ -36,6 +36,12 @@ public class Lesson02Tests
         Assert.All(rows, r => Assert.InRange(r.Scaled, 0.9, 1.1));
         Assert.True(nb.Number(@"Var\(q·k\) vs d_k " + Num + " %") < 10);
         Assert.True(nb.Number(@"Var\(q·k/√d_k\) vs 1 " + Num + " %") < 10);
+        // "every width is within 3 SE": each row's deviation in standard errors, and the verdict line.
+        var ses = Regex.Matches(nb.Printed, @"off by\s+([-+][\d.]+) SE").Select(m => Parse(m.Groups[1].Value)).ToList();
+        Assert.Equal(11, ses.Count);
+        Assert.All(ses, se => Assert.InRange(Math.Abs(se), 0, 3));
+        Assert.True(nb.Number(@"largest deviation: " + Num + " standard errors") <= 3);
+        Assert.Contains("all 11 widths within 3 SE", nb.Printed);
         Assert.True(nb.FigureCount("line") >= 3);
     }
 

@@ -7,20 +7,20 @@ public class Lesson01Tests
 {
     const string Num = @"([-+]?[\d.]+(?:E[-+]?\d+)?)";
 
-    static ExecutedNotebook Run() => ExecutedNotebook.Run("01-attention-mechanism/01-the-attention-revolution.ipynb");
+    protected virtual ExecutedNotebook Lesson => ExecutedNotebook.Run("01-attention-mechanism/01-the-attention-revolution.ipynb");
 
-    [Fact]
+    [LessonFact]
     public void Runs_cleanly_and_prints_the_setup_line()
     {
-        var nb = Run();
+        var nb = Lesson;
         nb.AssertRanCleanly();
         Assert.Matches(@"Device: (cpu|cuda)", nb.Printed);
     }
 
-    [Fact]
+    [LessonFact]
     public void The_rnn_is_linear_in_n_and_slower_than_attention_despite_less_arithmetic()
     {
-        var nb = Run();
+        var nb = Lesson;
         // "The RNN's time grows roughly in proportion to n (the test accepts 0.6–1.4)".
         Assert.InRange(nb.Number(@"RNN time grows like n\^" + Num), 0.6, 1.4);
         // "the count is n/d times the RNN's, 16× at n = 1024".
@@ -37,10 +37,10 @@ public class Lesson01Tests
         Assert.True(nb.FigureCount("line") >= 2);
     }
 
-    [Fact]
+    [LessonFact]
     public void The_rnn_gradient_vanishes_with_distance_and_attention_does_not()
     {
-        var nb = Run();
+        var nb = Lesson;
         // "falls by many orders of magnitude".
         Assert.True(nb.Number(@"the gradient fell by " + Num + " orders of magnitude") >= 6);
         // "stays within one band at every length, with no downward trend".
@@ -49,10 +49,10 @@ public class Lesson01Tests
         Assert.True(nb.Number(@"gradient reach at n = \d+: attention / RNN = " + Num) > 1e6);
     }
 
-    [Fact]
+    [LessonFact]
     public void The_soft_lookup_favours_the_animals_switches_nothing_off_and_matches_the_builtin()
     {
-        var nb = Run();
+        var nb = Lesson;
         Assert.InRange(nb.Number(@"cat\s+score\s+[\d.]+\s+weight ([\d.]+)"), 0.5, 0.53);
         Assert.True(nb.Number(@"the two animals \(cat, mice\) get (\d+) % of the weight") > 50);
         Assert.True(nb.Number(@"the smallest weight is " + Num + ", not zero") > 0.01);
@@ -60,10 +60,10 @@ public class Lesson01Tests
         Assert.True(nb.FigureCount("heatmap") >= 1);
     }
 
-    [Fact]
+    [LessonFact]
     public void Shows_lineage_families_reasons_and_the_course_map()
     {
-        var nb = Run();
+        var nb = Lesson;
         Assert.Contains(nb.Html, h => h.Contains("Bahdanau") && h.Contains("<table"));
         Assert.Contains(nb.Html, h => h.Contains("encoder–decoder") && h.Contains("decoder-only"));
         Assert.Contains(nb.Html, h => h.Contains("<table") && h.Contains("matmul-friendly") && h.Contains("Counted"));
@@ -72,10 +72,10 @@ public class Lesson01Tests
         Assert.Equal(28, nb.Html.Single(h => h.Contains("Sampling, Inspection and Shipping")).Split("<tr>").Length - 2);
     }
 
-    [Fact]
+    [LessonFact]
     public void The_cost_is_quadratic_by_count_by_clock_and_by_memory()
     {
-        var nb = Run();
+        var nb = Lesson;
         Assert.Equal(4.0, nb.Number(@"counted arithmetic grows like n\^[\d.]+: ×" + Num + " per doubling"), 2);
         // "the fitted time exponent printed above is near 2 (this lesson's test accepts 1.6–2.5)".
         Assert.InRange(nb.Number(@"measured time \(n ≥ 4096\) grows like n\^" + Num), 1.6, 2.5);
@@ -86,12 +86,19 @@ public class Lesson01Tests
         Assert.True(nb.FigureCount("line") >= 4);
     }
 
-    [Fact]
+    [LessonFact]
     public void Exercise_checks_fail_on_placeholders_and_pass_on_solutions()
     {
-        var nb = Run();
+        var nb = Lesson;
         Assert.Equal(3, nb.Count(Exercise.FailMark));
         Assert.Equal(3, nb.Count(Exercise.PassMark));
         Assert.Matches(@"(?s)NOT YET: your LookupWeights.*PASS: your LookupWeights.*NOT YET: your WeightGradient.*PASS: your WeightGradient.*NOT YET: your LearnQuery.*PASS: your LearnQuery", nb.Printed);
     }
+}
+
+/// <summary>The same facts about the lesson, asserted on the copy real Jupyter executed (kernel .net-csharp).</summary>
+[InJupyter]
+public class Lesson01InJupyter : Lesson01Tests
+{
+    protected override ExecutedNotebook Lesson => ExecutedNotebook.RunInJupyter("01-attention-mechanism/01-the-attention-revolution.ipynb");
 }

@@ -37,6 +37,13 @@
   }
 
   /* a. Charts and side-by-side cells. */
+  // The smallest scale at which a chart keeps at least 40 px of plot area inside its margins.
+  function plotAreaFloor(plot) {
+    var margin = (plot.layout && plot.layout.margin) || {};
+    var across = (margin.l || 80) + (margin.r || 80) + 40, down = (margin.t || 100) + (margin.b || 80) + 40;
+    return Math.min(1, Math.max(across / Math.max(plot.offsetWidth, 1), down / Math.max(plot.offsetHeight, 1)));
+  }
+
   function fitColumns() {
     toArray(slides.querySelectorAll('.cell.code.split')).forEach(function (cell) {
       var outputs = cell.querySelector(':scope > .outputs');
@@ -49,6 +56,7 @@
       var available = figure.parentElement.clientWidth - 8, natural = figure.scrollWidth;
       if (natural <= available + 9) return;
       var plots = toArray(figure.querySelectorAll('.js-plotly-plot'));
+      var floor = Math.max(MIN_CHART, Math.max.apply(null, plots.map(plotAreaFloor)));
       var scale = available / natural;
       if (scale < MIN_CHART && plots.length > 1) {
         // Too many charts for one row: let the row wrap into a grid, as large as fits the slide.
@@ -56,17 +64,20 @@
         var width = Math.max.apply(null, plots.map(function (p) { return p.offsetWidth; })) + 4;
         var height = Math.max.apply(null, plots.map(function (p) { return p.offsetHeight; })) + 4;
         var room = AVAILABLE - (figure.scrollHeight - height);
-        for (scale = 1; scale > MIN_CHART; scale -= 0.02) {
+        for (scale = 1; scale > floor; scale -= 0.02) {
           var columns = Math.max(1, Math.floor(available / (width * scale)));
           if (width * scale <= available && Math.ceil(plots.length / columns) * height * scale <= room) break;
         }
       }
-      scale = Math.max(scale, MIN_CHART);
+      // Never below legibility, nor so small that a chart's margins leave no room for the plot itself (plotly
+      // throws then); a grid that still does not fit moves on to a continuation slide instead.
+      scale = Math.max(scale, floor);
+      if (scale >= 0.995) return;
       plots.forEach(function (plot) {
         var width = Math.floor(plot.offsetWidth * scale), height = Math.floor(plot.offsetHeight * scale);
         plot.style.width = width + 'px';
         plot.style.height = height + 'px';
-        if (window.Plotly) redraws.push(Plotly.relayout(plot, { width: width, height: height }));
+        if (window.Plotly) redraws.push(Promise.resolve().then(function () { return Plotly.relayout(plot, { width: width, height: height }); }));
       });
     });
     // Display maths wider than its column: a formula of parts set apart by \qquad gets one part per line,
@@ -249,7 +260,8 @@
   reveal.classList.add('measuring');
   void slides.offsetHeight;
   var fontsReady = document.fonts && document.fonts.ready ? document.fonts.ready : Promise.resolve();
-  fontsReady.then(fitColumns).then(function () {
+  // A layout step that fails must not keep the deck from opening: say so (the deck tests fail on console errors) and go on.
+  fontsReady.then(fitColumns).catch(function (e) { console.error('slide layout: ' + e.message); }).then(function () {
     leaves().forEach(function (section) { paginate(section, 0); });
     leaves().forEach(function (section) {
       var box = section.querySelector(':scope > .slide-fit');

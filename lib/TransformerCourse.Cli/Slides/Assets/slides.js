@@ -37,7 +37,7 @@
   }
 
   /* a. Charts and side-by-side cells. */
-  // The smallest scale at which a chart keeps at least 40 px of plot area inside its margins.
+  // The smallest scale at which a chart keeps at least 40 px of plot area inside its margins (plotly throws below that).
   function plotAreaFloor(plot) {
     var margin = (plot.layout && plot.layout.margin) || {};
     var across = (margin.l || 80) + (margin.r || 80) + 40, down = (margin.t || 100) + (margin.b || 80) + 40;

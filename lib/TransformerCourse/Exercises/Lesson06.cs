@@ -122,6 +122,8 @@ public static class Lesson06
                     $"with {sizes}, your scores are scaled by 1/√{d}, the full width; each head only has d_k = {d / h} features.");
                 Expect(!Same(mine, Reference(module, queries, memory, keyMask, viewWithoutTranspose: true), 1e-5),
                     $"with {sizes}, your heads are not slices of each token's features: reshaping (B, L, d) straight to (B, h, L, d_k) mixes different tokens into one head.");
+                Expect(!Same(mine, Reference(module, queries, memory, keyMask, mergeWithoutTranspose: true), 1e-5),
+                    $"with {sizes}, your heads are split correctly but merged without moving the head axis back: reshaping (B, h, L_q, d_k) straight to (B, L_q, d) puts different tokens' results into one row.");
                 Expect(!Same(mine, Reference(module, queries, memory, keyMask, singleHead: true), 1e-5),
                     $"with {sizes}, your output is one attention over the full width: the width is never split into {h} heads.");
                 if (!keyMask.all().item<bool>())
@@ -136,10 +138,11 @@ public static class Lesson06
 
     /// <summary>
     /// Masked cross-attention from the module's projections, written out (the reference for the check's
-    /// diagnoses). <paramref name="viewWithoutTranspose"/> and <paramref name="singleHead"/> build two mistakes.
+    /// diagnoses). <paramref name="viewWithoutTranspose"/>, <paramref name="mergeWithoutTranspose"/> and
+    /// <paramref name="singleHead"/> build three mistakes.
     /// </summary>
     public static Tensor Reference(MultiHeadAttention module, Tensor queries, Tensor memory, Tensor keyMask,
-        double? scale = null, bool viewWithoutTranspose = false, bool singleHead = false)
+        double? scale = null, bool viewWithoutTranspose = false, bool singleHead = false, bool mergeWithoutTranspose = false)
     {
         int h = singleHead ? 1 : module.Heads;
         Tensor Split(Tensor t)
@@ -153,7 +156,7 @@ public static class Lesson06
         var mask = keyMask.unsqueeze(1).unsqueeze(1);                                            // (B, 1, 1, L_k)
         var context = ScaledDotProductAttention.Compute(q, k, v, mask, scale).Output;             // (B, h, L_q, d_k)
         long bq = queries.shape[0], lq = queries.shape[1], width = queries.shape[2];
-        var merged = viewWithoutTranspose ? context.reshape(bq, lq, width) : context.transpose(1, 2).reshape(bq, lq, width);
+        var merged = viewWithoutTranspose || mergeWithoutTranspose ? context.reshape(bq, lq, width) : context.transpose(1, 2).reshape(bq, lq, width);
         return module.OutputProjection.forward(merged);
     }
 }

@@ -105,6 +105,8 @@ public static class Lesson10
                     $"it has shape {Guard.Shape(mask)}, the target length on both axes: the keys of cross-attention are the {ls} source positions, so the mask is (B, L_t, L_s) = [{b}, {lt}, {ls}].");
                 Expect(!mask.shape.SequenceEqual([b, ls, lt]),
                     $"it has shape {Guard.Shape(mask)}, (B, L_s, L_t): rows are queries (target positions) and columns are keys (source positions), so the mask is [{b}, {lt}, {ls}].");
+                Expect(!mask.shape.SequenceEqual([b, 1, ls]),
+                    $"it has shape {Guard.Shape(mask)}, the broadcastable (B, 1, L_s) form the library passes around; this exercise asks for it expanded to one row per target position, (B, L_t, L_s) = [{b}, {lt}, {ls}].");
                 mask = ExpectShape(mask, [b, lt, ls], $"MyCrossMask(source {Guard.Shape(source)}, target {Guard.Shape(target)})");
                 Expect(mask.dtype == ScalarType.Bool, $"it returns {mask.dtype} values; a mask here is boolean (true = may attend).");
                 if (mask.eq(want).all().item<bool>()) continue;

@@ -100,7 +100,7 @@ public static class Lesson11
                     Expect(!got.Contains(special.Eos), "its output contains <eos>: stop at <eos> and leave it out of the result.");
                     if (!got.SequenceEqual(want))
                     {
-                        Expect(!(got.Length == 0 && want.Length > 0), $"on {what} it returns no tokens; greedy decoding gives {want.Length}.");
+                        Expect(!(got.Length == 0 && want.Length > 0), $"on {what} it returns no tokens; greedy decoding gives {want.Length} tokens.");
                         Expect(!(source.Contains(special.Pad) && got.SequenceEqual(WithoutCausalMask(model, source, maxLength, special, sourceMask: false))),
                             $"on {what} its tokens are what the model gives when the padded source positions are not masked: build the source mask from the pad id and pass it to both Encode and Decode.");
                         Expect(!got.SequenceEqual(WithoutCausalMask(model, source, maxLength, special)),

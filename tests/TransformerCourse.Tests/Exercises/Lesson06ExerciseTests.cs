@@ -154,6 +154,13 @@ public class Lesson06ExerciseTests : TorchTest
     }
 
     [Fact]
+    public void Merging_without_the_transpose_back_is_named()
+    {
+        var verdict = Lesson06.CrossAttention((m, q, mem, mask) => Lesson06.Reference(m, q, mem, mask, mergeWithoutTranspose: true));
+        AssertNotYet(verdict, "merged without moving the head axis back");
+    }
+
+    [Fact]
     public void The_library_helpers_are_refused()
     {
         var verdict = Lesson06.CrossAttention((m, q, mem, mask) => m.forward(q, mem, mem, null, mask).Output);

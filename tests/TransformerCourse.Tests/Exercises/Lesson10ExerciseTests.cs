@@ -95,6 +95,14 @@ public class Lesson10ExerciseTests : TorchTest
     public void Mask_reference_passes() => Assert.True(Lesson10.CrossMask(ReferenceMask).Passed);
 
     [Fact]
+    public void The_unexpanded_library_shape_is_named()
+    {
+        var verdict = Lesson10.CrossMask((s, t, pad) => s.ne(pad).unsqueeze(1));
+        Assert.False(verdict.Passed);
+        Assert.Contains("broadcastable (B, 1, L_s)", verdict.Feedback);
+    }
+
+    [Fact]
     public void Mask_placeholder_is_not_yet()
     {
         var verdict = Lesson10.CrossMask((_, _, _) => throw new NotImplementedException());

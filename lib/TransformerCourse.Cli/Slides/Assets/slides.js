@@ -18,6 +18,10 @@
   var LEGIBLE_PX = 14 * 1.04;
   // Charts are redrawn down to this fraction of their size; a row of charts narrower still wraps.
   var MIN_CHART = 0.45;
+  // A grid of many small charts (lesson 28's 16 heads) may be drawn up to this much larger to fill its slide.
+  var MAX_GRID = 1.5;
+  // Height of the "… (continued)" heading a continuation slide starts with (h3 at 0.8em, with its margin).
+  var CONTINUED_HEADING = 48;
   var reveal = document.querySelector('.reveal');
   var slides = reveal.querySelector('.slides');
   var toArray = function (list) { return Array.prototype.slice.call(list); };
@@ -58,13 +62,15 @@
       var plots = toArray(figure.querySelectorAll('.js-plotly-plot'));
       var floor = Math.max(MIN_CHART, Math.max.apply(null, plots.map(plotAreaFloor)));
       var scale = available / natural;
-      if (scale < MIN_CHART && plots.length > 1) {
-        // Too many charts for one row: let the row wrap into a grid, as large as fits the slide.
+      // Too many charts for one row (the row would have to shrink below MIN_CHART, or below what the charts'
+      // margins allow): let the row wrap into a grid, as large as fits a slide of its own, up to MAX_GRID.
+      if ((scale < MIN_CHART || scale < floor) && plots.length > 1) {
         figure.classList.add('wrap');
         var width = Math.max.apply(null, plots.map(function (p) { return p.offsetWidth; })) + 4;
         var height = Math.max.apply(null, plots.map(function (p) { return p.offsetHeight; })) + 4;
-        var room = AVAILABLE - (figure.scrollHeight - height);
-        for (scale = 1; scale > floor; scale -= 0.02) {
+        // The slide the grid may end up alone on: a "(continued)" heading and the figure's own title above it.
+        var room = AVAILABLE - CONTINUED_HEADING - (figure.scrollHeight - height);
+        for (scale = MAX_GRID; scale > floor; scale -= 0.02) {
           var columns = Math.max(1, Math.floor(available / (width * scale)));
           if (width * scale <= available && Math.ceil(plots.length / columns) * height * scale <= room) break;
         }
@@ -72,7 +78,7 @@
       // Never below legibility, nor so small that a chart's margins leave no room for the plot itself (plotly
       // throws then); a grid that still does not fit moves on to a continuation slide instead.
       scale = Math.max(scale, floor);
-      if (scale >= 0.995) return;
+      if (Math.abs(scale - 1) < 0.005) return;
       plots.forEach(function (plot) {
         var width = Math.floor(plot.offsetWidth * scale), height = Math.floor(plot.offsetHeight * scale);
         plot.style.width = width + 'px';

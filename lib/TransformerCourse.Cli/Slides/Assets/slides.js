@@ -7,7 +7,10 @@
          cut between cells, between the parts the exporter cut long code into, or between paragraphs;
       c. only then is a slide shrunk (CSS zoom), and never so far that its smallest text drops below LEGIBLE_PX.
       What still does not fit is left to overflow, where the deck test (tests/…/Slides/legibility.js) reports it.
-   3. Start reveal.js with code highlighting and the speaker view (press S). */
+   3. Start reveal.js with code highlighting and the speaker view (press S).
+   The reading edition (`course read`, <html data-view="scroll">) and any deck opened with ?view=scroll start
+   in reveal.js's scroll view instead: the same slides, laid out as above, one under the other as a page to
+   scroll, with every fragment shown; ?view=slides opens a reading page as a deck. */
 (function () {
   'use strict';
 
@@ -25,6 +28,8 @@
   var reveal = document.querySelector('.reveal');
   var slides = reveal.querySelector('.slides');
   var toArray = function (list) { return Array.prototype.slice.call(list); };
+  var view = new URLSearchParams(window.location.search).get('view') || document.documentElement.getAttribute('data-view');
+  var reading = view === 'scroll';
 
   function typeset() {
     if (!window.katex) { console.error('KaTeX did not load: maths stays as TeX.'); return; }
@@ -246,8 +251,16 @@
     return toArray(slides.querySelectorAll('section')).filter(function (s) { return s.querySelector('section') === null; });
   }
 
+  // The reading edition shows each slide whole: what would appear step by step is there from the start.
+  function showFragments() {
+    toArray(slides.querySelectorAll('.fragment')).forEach(function (fragment) {
+      fragment.classList.remove('fragment');
+      fragment.classList.add('was-fragment');
+    });
+  }
+
   function start() {
-    return Reveal.initialize({
+    var options = {
       width: WIDTH,
       height: HEIGHT,
       margin: 0.04,
@@ -257,7 +270,10 @@
       showNotes: false,
       pdfSeparateFragments: false,
       plugins: [RevealHighlight, RevealNotes]
-    });
+    };
+    // A page to read: each slide at the width of the window, one under the other (reveal.js's compact layout).
+    if (reading) Object.assign(options, { view: 'scroll', scrollLayout: 'compact', scrollSnap: false, scrollProgress: true });
+    return Reveal.initialize(options);
   }
 
   typeset();
@@ -273,6 +289,15 @@
       var box = section.querySelector(':scope > .slide-fit');
       if (box) shrink(box);
     });
+    if (reading) {
+      showFragments();
+      // reveal.js's scroll view moves every slide onto a page of its own and drops the vertical stacks it knows
+      // as such ("stack"); at start-up it has not marked them yet, so mark them here or they stay behind, empty.
+      toArray(slides.querySelectorAll(':scope > section')).forEach(function (section) {
+        if (section.querySelector('section')) section.classList.add('stack');
+      });
+      document.documentElement.classList.add('reading-view');
+    }
     reveal.classList.remove('measuring');
     return start();
   });

@@ -143,6 +143,18 @@ public sealed class SlideDeckTests(SlideExport export, ITestOutputHelper output)
         output.WriteLine($"Checked {export.AllDecks.Count()} decks in {watch.Elapsed.TotalSeconds:0.0}s.");
     }
 
+    [ChromiumFact]
+    public async Task A_figure_of_many_small_charts_wraps_into_a_grid_that_fits_a_slide()
+    {
+        // Sixteen 150 px heatmaps in one row would run far off the slide, and their margins forbid shrinking them:
+        // slides.js must wrap the row into a grid that fits the slide it lands on (lesson 28 draws such a figure).
+        await using var browser = await DeckBrowser.LaunchAsync();
+        var report = await browser.CheckAsync(export.GridDeckPath, Path.Combine(Screenshots, SyntheticNotebook.GridName));
+        Assert.True(!report.Problems.Any(), string.Join("\n", report.Problems));
+        Assert.Equal(SyntheticNotebook.GridPanels, report.Plots);
+        Assert.Empty(report.UndrawnPlots);
+    }
+
     [Fact]
     public void Long_code_is_cut_into_parts_that_keep_every_line_in_order()
     {

@@ -25,6 +25,7 @@ public static class Charts
 
     /// <summary>Several heatmaps side by side (heads, layers or training steps).</summary>
     /// <param name="sharedScale">One colour scale for all panels (default), so panels can be compared by eye.</param>
+    /// <param name="panelSize">Pixels per panel; below <see cref="CompactPanel"/> a panel is a bare thumbnail of the pattern.</param>
     public static Figure HeatmapGrid(IReadOnlyList<(string Title, Tensor Weights)> panels, IReadOnlyList<string> keyTokens,
         IReadOnlyList<string> queryTokens, string title, int panelSize = 300, string xTitle = "key", string yTitle = "query",
         bool sharedScale = true, string valueLabel = "weight")
@@ -79,6 +80,9 @@ public static class Charts
         return new Figure(title, chart.GetInlineHtml(), "bar");
     }
 
+    /// <summary>Heatmaps smaller than this (pixels) are drawn as bare thumbnails: no tick labels, titles or colour bar.</summary>
+    public const int CompactPanel = 200;
+
     static PlotlyChart HeatmapChart(Tensor weights, IReadOnlyList<string> keyTokens, IReadOnlyList<string> queryTokens,
         string title, int size, string xTitle, string yTitle, double? zmax, string valueLabel)
     {
@@ -110,6 +114,15 @@ public static class Charts
             xaxis = new Xaxis { title = xTitle, tickvals = Enumerable.Range(0, keyTokens.Count).ToArray(), ticktext = keyTokens.ToArray(), tickangle = -45 },
             yaxis = new Yaxis { title = yTitle, tickvals = Enumerable.Range(0, queryTokens.Count).ToArray(), ticktext = queryTokens.ToArray(), autorange = "reversed" },
         };
+        if (size < CompactPanel)
+        {
+            // A thumbnail in a grid of many: token labels, axis titles and a colour bar would leave no room for the
+            // weights themselves, so the panel shows the pattern only (the hover text still names both tokens).
+            heat.showscale = false;
+            layout.margin = new Margin { l = 8, r = 8, t = 30, b = 8 };
+            layout.xaxis = new Xaxis { showticklabels = false, ticks = "" };
+            layout.yaxis = new Yaxis { showticklabels = false, ticks = "", autorange = "reversed" };
+        }
         var chart = Chart.Plot(heat, layout);
         chart.WithWidth(size);
         chart.WithHeight(size);

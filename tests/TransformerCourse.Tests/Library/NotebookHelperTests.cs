@@ -25,6 +25,20 @@ public class NotebookHelperTests : TorchTest
     }
 
     [Fact]
+    public void Small_grid_panels_are_bare_thumbnails_and_large_ones_keep_their_tokens()
+    {
+        var w = tensor(new float[] { 0.9f, 0.1f, 0.25f, 0.75f }).reshape(2, 2);
+        _ = Charts.Heatmap(w, ["the", "cat"], ["the", "mat"]).ToHtml();   // the first figure carries plotly.js itself
+        var small = Charts.HeatmapGrid([("a", w), ("b", w)], ["the", "cat"], ["the", "mat"], "grid", panelSize: Charts.CompactPanel - 1).ToHtml();
+        var large = Charts.HeatmapGrid([("a", w), ("b", w)], ["the", "cat"], ["the", "mat"], "grid", panelSize: Charts.CompactPanel).ToHtml();
+        Assert.DoesNotContain("ticktext", small);
+        Assert.Contains("\"showscale\":false", small);
+        Assert.Contains("query 1: mat<br>key 0: the", small);       // the hover text still names both tokens
+        Assert.Contains("ticktext", large);
+        Assert.DoesNotContain("\"showscale\":false", large);
+    }
+
+    [Fact]
     public void Line_and_bar_charts_hold_their_series()
     {
         var line = Charts.Lines("t", "x", "y", [new Series("rnn", [1, 2], [3, 4])], logY: true).ToHtml();

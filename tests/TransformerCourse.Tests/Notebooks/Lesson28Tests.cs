@@ -88,6 +88,10 @@ public class Lesson28Tests
         Assert.True(heads >= 4, $"{heads} heads");
         var grid = Assert.Single(Lesson.Html, h => h.Contains("attention heads of the trained model") && h.Contains("data-kind=\"heatmap\""));
         Assert.Equal(heads, Regex.Matches(grid, "Plotly.newPlot").Count);
+        var local = Regex.Match(Lesson.Printed, @"most local head: (L\d H\d)").Groups[1].Value;
+        var enlarged = Assert.Single(Lesson.Html, h => h.Contains($"The most local head, {local}, on the validation line") && h.Contains("data-kind=\"heatmap\""));
+        Assert.Contains("ticktext", enlarged);                    // the characters on its axes (the grid's thumbnails have none)
+        Assert.DoesNotContain("ticktext", grid);
         var table = Assert.Single(Lesson.Html, h => h.Contains("<table") && h.Contains("entropy (nats)"));
         Assert.Equal(heads, Regex.Matches(table, "<tr>").Count - 1);
         // Training broke the uniform staircase of Lesson 26: at least one head focuses well below uniform.

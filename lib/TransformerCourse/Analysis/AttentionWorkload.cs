@@ -14,9 +14,12 @@ public static class AttentionWorkload
 {
     public static readonly string[] Implementations = ["none", "naive", "blocked", "fused"];
 
-    /// <summary>Runs <paramref name="implementation"/> once as a warm-up and <paramref name="repeats"/> more times;
-    /// returns the median milliseconds of the repeats (NaN for "none").</summary>
-    public static double Run(string implementation, int n, int batch, int heads, int dim, int block, int repeats, Device device)
+    /// <summary>
+    /// Runs <paramref name="implementation"/> once and reads this process's peak resident memory right after that
+    /// first call (so the peak is one call's, not a growing allocator cache's), then <paramref name="repeats"/> more
+    /// times for the clock. Returns the peak (KiB) and the median milliseconds of the repeats (NaN for "none").
+    /// </summary>
+    public static (long PeakRssKb, double MedianMs) Run(string implementation, int n, int batch, int heads, int dim, int block, int repeats, Device device)
     {
         if (!Implementations.Contains(implementation))
             throw new ArgumentException($"implementation must be one of {string.Join(", ", Implementations)}, not '{implementation}'.", nameof(implementation));
@@ -31,10 +34,11 @@ public static class AttentionWorkload
             var tiny = randn([1, 1, 64, dim], device: device);
             foreach (var impl in Implementations[1..]) Attend(impl, tiny, tiny, tiny, block);
         }
-        var q = randn([batch, heads, n, dim], device: device);
-        var k = randn([batch, heads, n, dim], device: device);
-        var v = randn([batch, heads, n, dim], device: device);
-        if (implementation == "none") return double.NaN;
+        using var q = randn([batch, heads, n, dim], device: device);
+        using var k = randn([batch, heads, n, dim], device: device);
+        using var v = randn([batch, heads, n, dim], device: device);
+        if (implementation == "none") return (PeakResidentKb(), double.NaN);
+        long peak = 0;
         var times = new List<double>();
         for (int i = 0; i <= repeats; i++)
         {
@@ -42,11 +46,11 @@ public static class AttentionWorkload
             var watch = Stopwatch.StartNew();
             var output = Attend(implementation, q, k, v, block);
             if (device.type == DeviceType.CUDA) cuda.synchronize();
-            if (i > 0) times.Add(watch.Elapsed.TotalMilliseconds);
-            output.Dispose();
+            if (i == 0) peak = PeakResidentKb();                 // the first call: its peak, before any repeat
+            else times.Add(watch.Elapsed.TotalMilliseconds);
         }
         times.Sort();
-        return times[times.Count / 2];
+        return (peak, times[times.Count / 2]);
     }
 
     static Tensor Attend(string implementation, Tensor q, Tensor k, Tensor v, int block) => implementation switch

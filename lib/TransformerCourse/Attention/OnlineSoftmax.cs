@@ -90,7 +90,7 @@ public static class OnlineSoftmax
     }
 
     /// <summary>The maximum with −∞ replaced by 0, for subtracting (−∞ − (−∞) would be NaN).</summary>
-    public static Tensor Finite(Tensor max) => max.isneginf().logical_not().where(max, zeros_like(max));
+    public static Tensor Finite(Tensor max) => max.masked_fill(max.isneginf(), 0.0);
 
     static void SameShape(Tensor maxA, Tensor sumA, Tensor maxB, Tensor sumB)
     {

@@ -21,6 +21,7 @@ public static class BenchCommand
 
     public static async Task<int> ExecuteAsync(string[] args, TextWriter stdout)
     {
+        if (args.FirstOrDefault() == AttentionMemoryCommand.Name) return AttentionMemoryCommand.Execute(args[1..], stdout);
         var cl = new CommandLine("bench", args, new HashSet<string> { "recipe", "steps", "device", "json", "data-mirror" }, new HashSet<string>());
         var recipe = TrainingRecipe.Named(cl.Text("recipe") ?? "cpu");
         int steps = cl.Int("steps") ?? 50;

@@ -58,6 +58,10 @@ int Help(string? problem = null)
           bench [--recipe cpu|gpu] [--steps N] [--device D] [--json FILE]
               Training speed: ms/step, tokens/s, GFLOP/s, % of matmul peak, time per phase.
 
+          bench attention-memory --impl none|naive|blocked|fused --n N [--batch B] [--heads H] [--dim D] [--block K] [--repeats R]
+              One attention run in this process; prints `attention-memory {json}` with the peak resident memory
+              (KiB) and the median ms of the repeats. Lesson 23 runs it once per configuration.
+
           export-apps [NOTEBOOK|FOLDER ...] [--out DIR] [--check]
               Write each lesson (default: all) as a .NET 10 C# file-based app, DIR/<section>/<lesson>.cs
               (default DIR: apps/), runnable with `dotnet run DIR/<section>/<lesson>.cs`: markdown as comments,

@@ -69,7 +69,7 @@ public static class FillInTheBlank
                 using var scope = NewDisposeScope();
                 var hidden = model.Encoder.forward(b.InputIds, b.Segments, b.AttentionMask);
                 var (logits, labels) = BertPretraining.AtMaskedPositions(model, hidden, b.MlmLabels);
-                hits += logits.topk(k).indices.eq(labels.unsqueeze(1)).any(1).sum().item<long>();
+                hits += logits.topk(k).indexes.eq(labels.unsqueeze(1)).any(1).sum().item<long>();
                 total += labels.shape[0];
             }
             return (double)hits / Math.Max(1, total);

@@ -107,6 +107,8 @@ public class Lesson13Tests
         Assert.Contains("within the 95% band: True", Lesson.Printed);
         Assert.InRange(Lesson.Number(@"NSP loss: " + Num + " at the end"), Math.Log(2) - 0.01, Math.Log(2) + 0.01);
         Assert.True(Big(@"MLM: accuracy [\d.]+ on ([\d,]+) held-out masked tokens") > 3000);
+        // "about five orders of magnitude" fewer tokens than BERT-base read
+        Assert.InRange(Lesson.Number(@"= 1.3E\+011, " + Num + " times more"), 3e4, 3e5);
         Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"line\"") && h.Contains("Held-out accuracy during pretraining") && h.Contains("unigram baseline (MLM)"));
     }
 

@@ -1,0 +1,137 @@
+using TorchSharp;
+using TransformerCourse.Generation;
+using static TorchSharp.torch;
+using static TransformerCourse.Exercises.Exercise;
+
+namespace TransformerCourse.Exercises;
+
+/// <summary>Checks for lesson 17 (Decoding Strategies).</summary>
+public static class Lesson17
+{
+    /// <summary>
+    /// Exercise 1: nucleus (top-p) sampling. <c>yours(logits, p)</c> gets float64 logits (V) and returns the
+    /// distribution (V) that top-p samples from: the most likely tokens, in probability order, until their mass
+    /// reaches p — the token that crosses p included — renormalised. The probes avoid ties at the boundary.
+    /// </summary>
+    public static Verdict TopP(Func<Tensor, double, Tensor> yours) => Check("your TopP",
+        "go back to the section on top-p: in which order are the tokens taken, which token is the last one kept, and what must the kept probabilities add up to?",
+        () =>
+        {
+            var random = new Random(17);
+            var cases = new List<(double[] Probs, double P)>
+            {
+                ([0.15, 0.5, 0.05, 0.3], 0.6),     // sorted 0.5, 0.3 (crosses 0.6), 0.15, 0.05; ids shuffled
+                ([0.15, 0.5, 0.05, 0.3], 0.9),
+                ([0.15, 0.5, 0.05, 0.3], 0.3),     // the top token alone crosses p
+                ([0.1, 0.2, 0.3, 0.4], 0.65),      // ids in increasing order of probability
+                ([0.15, 0.5, 0.05, 0.3], 1.0),     // everything
+            };
+            for (int i = 0; i < 8; i++)
+            {
+                var z = Enumerable.Range(0, random.Next(5, 12)).Select(_ => random.NextDouble() * 6 - 3).ToArray();
+                var e = z.Select(Math.Exp).ToArray();
+                cases.Add((e.Select(x => x / e.Sum()).ToArray(), Math.Round(random.NextDouble() * 0.8 + 0.1, 2)));
+            }
+            foreach (var (probs, p) in cases)
+            {
+                var logits = tensor(probs.Select(x => Math.Log(x)).ToArray(), dtype: ScalarType.Float64);
+                var before = logits.clone();
+                string call = $"TopP(logits for the probabilities [{string.Join(", ", probs.Select(x => x.ToString("0.###")))}], p = {p})";
+                var answer = Forbidding(["Decoding.TopP", "Decoding.TopK"], () => yours(logits, p));
+                Expect(answer is not null, $"{call} returns null.");
+                Expect(Same(logits, before, 0), $"{call} changed the logits it was given; compute the distribution in a new tensor.");
+                Expect(answer!.shape.SequenceEqual(new long[] { probs.Length }), $"{call} has shape {Guard.Shape(answer)}; expected [{probs.Length}], one probability per token.");
+                var got = answer.detach().to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+                var want = Reference(probs, p);
+                if (got.Zip(want).All(x => Math.Abs(x.First - x.Second) < 1e-6)) continue;
+                string shown = $"{call} gives [{string.Join(", ", got.Select(x => x.ToString("0.###")))}] instead of [{string.Join(", ", want.Select(x => x.ToString("0.###")))}]";
+                Expect(got.All(double.IsFinite) && got.All(x => x >= -1e-9), $"{shown}: these are not probabilities (negative or not finite): apply the softmax before cutting.");
+                Expect(!got.Zip(probs).All(x => Math.Abs(x.First - x.Second) < 1e-6) || p >= 1, $"{shown}: every token is still there, nothing was cut off.");
+                bool sameSet = got.Zip(want).All(x => (x.First > 1e-9) == (x.Second > 0));
+                Expect(!(sameSet && Math.Abs(got.Sum() - 1) > 1e-6),
+                    $"{shown}: the right tokens are kept but they sum to {got.Sum():0.###}; the kept probabilities must be renormalised to sum to 1.");
+                var dropped = Reference(probs, p, keepCrossing: false);
+                Expect(!Matches(got, dropped), $"{shown}: the token whose probability carries the total past p is dropped; it must be kept (otherwise the kept mass is below p).");
+                Expect(!Matches(got, Reference(probs, p, sorted: false)) && !Matches(got, Reference(probs, p, sorted: false, keepCrossing: false)),
+                    $"{shown}: the tokens were taken in id order, not from the most likely down: sort by probability first.");
+                Expect(!Matches(got, Reference(probs, p, extra: 1)), $"{shown}: one token too many is kept; stop right after the token that crosses p.");
+                Expect(sameSet, $"{shown}: a different set of tokens is kept.");
+                Expect(false, $"{shown}: the right tokens are kept, but not in the right proportions; top-p only cuts, it must not change the ratios between the kept tokens.");
+            }
+        });
+
+    /// <summary>
+    /// Exercise 2: the repetition penalty. <c>yours(logits, history, penalty)</c> returns new logits (V) in which every
+    /// token that occurs in <c>history</c> is penalised once: a positive logit divided by the penalty, a negative one
+    /// multiplied by it.
+    /// </summary>
+    public static Verdict RepetitionPenalty(Func<Tensor, long[], double, Tensor> yours) => Check("your RepetitionPenalty",
+        "go back to the section on the repetition penalty: what must happen to a seen token's probability, and what do dividing and multiplying do to a negative number?",
+        () =>
+        {
+            var cases = new List<(double[] Logits, long[] History, double Penalty)>
+            {
+                ([2.0, -1.0, 0.5, 3.0, -2.0], [0, 1], 2.0),
+                ([2.0, -1.0, 0.5, 3.0, -2.0], [1, 1, 1, 4], 1.5),     // repeats count once
+                ([2.0, -1.0, 0.0, 3.0, -2.0], [2, 3, 3], 1.3),
+                ([1.0, 1.0, -1.0], [], 2.0),
+            };
+            var random = new Random(17);
+            for (int i = 0; i < 5; i++)
+            {
+                int v = random.Next(4, 10);
+                cases.Add((Enumerable.Range(0, v).Select(_ => Math.Round(random.NextDouble() * 6 - 3, 2)).ToArray(),
+                    Enumerable.Range(0, random.Next(1, 8)).Select(_ => (long)random.Next(v)).ToArray(), Math.Round(1.1 + random.NextDouble(), 2)));
+            }
+            foreach (var (z, history, penalty) in cases)
+            {
+                var logits = tensor(z, dtype: ScalarType.Float64);
+                var before = logits.clone();
+                string call = $"RepetitionPenalty([{string.Join(", ", z)}], history [{string.Join(", ", history)}], {penalty})";
+                var answer = Forbidding(["Decoding.RepetitionPenalty"], () => yours(logits, history.ToArray(), penalty));
+                Expect(answer is not null, $"{call} returns null.");
+                Expect(Same(logits, before, 0), $"{call} changed the logits it was given (an in-place operation?); return new logits.");
+                Expect(answer!.shape.SequenceEqual(new long[] { z.Length }), $"{call} has shape {Guard.Shape(answer)}; expected [{z.Length}].");
+                var got = answer.detach().to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+                var seen = history.ToHashSet();
+                var want = z.Select((x, i) => seen.Contains(i) ? (x > 0 ? x / penalty : x * penalty) : x).ToArray();
+                if (Matches(got, want)) continue;
+                string shown = $"{call} gives [{string.Join(", ", got.Select(x => x.ToString("0.###")))}] instead of [{string.Join(", ", want.Select(x => x.ToString("0.###")))}]";
+                Expect(!(Math.Abs(got.Select(Math.Exp).Sum() - 1) < 1e-6), $"{shown}: it returns probabilities; return the penalised logits (a strategy turns them into a distribution afterwards).");
+                var unseen = Enumerable.Range(0, z.Length).Where(i => !seen.Contains(i)).ToList();
+                Expect(unseen.All(i => Math.Abs(got[i] - z[i]) < 1e-9), $"{shown}: token {unseen.FirstOrDefault(i => Math.Abs(got[i] - z[i]) >= 1e-9)} is not in the history but its logit changed.");
+                Expect(!Matches(got, z), $"{shown}: nothing changed for the tokens in the history.");
+                var divided = z.Select((x, i) => seen.Contains(i) ? x / penalty : x).ToArray();
+                Expect(!Matches(got, divided), $"{shown}: a negative logit was divided by the penalty, which moves it towards 0 and makes that token MORE likely; negative logits must be multiplied.");
+                var counts = history.GroupBy(t => t).ToDictionary(g => g.Key, g => g.Count());
+                var perOccurrence = z.Select((x, i) => counts.TryGetValue(i, out var c) ? (x > 0 ? x / Math.Pow(penalty, c) : x * Math.Pow(penalty, c)) : x).ToArray();
+                Expect(!Matches(got, perOccurrence), $"{shown}: a token that occurs several times in the history was penalised once per occurrence; each seen token is penalised once.");
+                var flipped = z.Select((x, i) => seen.Contains(i) ? (x > 0 ? x * penalty : x / penalty) : x).ToArray();
+                Expect(!Matches(got, flipped), $"{shown}: the seen tokens became MORE likely: positive logits must shrink and negative ones grow more negative.");
+                Expect(!Matches(got, z.Select((x, i) => seen.Contains(i) ? x - penalty : x).ToArray()) && !Matches(got, z.Select((x, i) => seen.Contains(i) ? x - Math.Log(penalty) : x).ToArray()),
+                    $"{shown}: the penalty was subtracted; CTRL's penalty divides positive logits and multiplies negative ones.");
+                Expect(false, $"{shown}.");
+            }
+        });
+
+    static bool Matches(double[] a, double[] b) => a.Length == b.Length && a.Zip(b).All(x => Math.Abs(x.First - x.Second) < 1e-6);
+
+    // Top-p on plain doubles; the variants are the mistakes the check names.
+    static double[] Reference(double[] probs, double p, bool keepCrossing = true, bool sorted = true, int extra = 0)
+    {
+        var order = sorted ? Enumerable.Range(0, probs.Length).OrderByDescending(i => probs[i]).ToArray() : Enumerable.Range(0, probs.Length).ToArray();
+        var keep = new bool[probs.Length];
+        double mass = 0;
+        int k = 0;
+        for (; k < order.Length; k++)
+        {
+            if (!keepCrossing && mass + probs[order[k]] >= p && p < 1) break;
+            keep[order[k]] = true;
+            mass += probs[order[k]];
+            if (mass >= p) { k++; break; }
+        }
+        for (int e = 0; e < extra && k + e < order.Length; e++) keep[order[k + e]] = true;
+        double total = probs.Where((_, i) => keep[i]).Sum();
+        return total == 0 ? new double[probs.Length] : probs.Select((x, i) => keep[i] ? x / total : 0).ToArray();
+    }
+}

@@ -1,0 +1,194 @@
+using TorchSharp;
+using TransformerCourse.Exercises;
+using TransformerCourse.Generation;
+using TransformerCourse.Tests.Library;
+using static TorchSharp.torch;
+
+namespace TransformerCourse.Tests.Exercises;
+
+/// <summary>Lesson 17's checkers against the reference, the placeholder and the mistakes learners make.</summary>
+public class Lesson17ExerciseTests : TorchTest
+{
+    // The reference top-p, written as a learner would (the notebook's hidden solution).
+    static Tensor ReferenceTopP(Tensor logits, double p)
+    {
+        var probs = logits.softmax(-1);
+        var (sorted, order) = probs.sort(descending: true);
+        var before = sorted.cumsum(0) - sorted;
+        var keepSorted = before < p;
+        var keep = zeros_like(probs).index_put_(keepSorted.to_type(probs.dtype), order);
+        var kept = probs * keep;
+        return kept / kept.sum();
+    }
+
+    // Variants: a mistake applied to the sorted order (or to id order).
+    static Func<Tensor, double, Tensor> TopPWith(bool keepCrossing = true, bool sort = true, bool renormalise = true, int extra = 0) => (logits, p) =>
+    {
+        var probs = logits.softmax(-1).data<double>().ToArray();
+        var order = sort ? Enumerable.Range(0, probs.Length).OrderByDescending(i => probs[i]).ToArray() : Enumerable.Range(0, probs.Length).ToArray();
+        var keep = new bool[probs.Length];
+        double mass = 0;
+        int k = 0;
+        for (; k < order.Length; k++)
+        {
+            mass += probs[order[k]];
+            if (!keepCrossing && mass >= p) break;
+            keep[order[k]] = true;
+            if (mass >= p) { k++; break; }
+        }
+        for (int e = 0; e < extra && k + e < order.Length; e++) keep[order[k + e]] = true;
+        double total = renormalise ? probs.Where((_, i) => keep[i]).Sum() : 1;
+        return tensor(probs.Select((x, i) => keep[i] ? x / total : 0).ToArray(), dtype: ScalarType.Float64);
+    };
+
+    [Fact]
+    public void TopP_reference_passes() => Assert.True(Lesson17.TopP(ReferenceTopP).Passed);
+
+    [Fact]
+    public void TopP_plain_loop_reference_passes() => Assert.True(Lesson17.TopP(TopPWith()).Passed);
+
+    [Fact]
+    public void TopP_placeholder_is_told_nothing_was_cut()
+    {
+        var verdict = Lesson17.TopP((logits, p) => logits.softmax(-1));
+        Assert.False(verdict.Passed);
+        Assert.Contains("nothing was cut off", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Dropping_the_crossing_token_is_named()
+    {
+        var verdict = Lesson17.TopP(TopPWith(keepCrossing: false));
+        Assert.False(verdict.Passed);
+        Assert.Contains("carries the total past p is dropped", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Taking_tokens_in_id_order_is_named()
+    {
+        var verdict = Lesson17.TopP(TopPWith(sort: false));
+        Assert.False(verdict.Passed);
+        Assert.Contains("id order", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Forgetting_to_renormalise_is_named()
+    {
+        var verdict = Lesson17.TopP(TopPWith(renormalise: false));
+        Assert.False(verdict.Passed);
+        Assert.Contains("must be renormalised", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Keeping_one_token_too_many_is_named()
+    {
+        var verdict = Lesson17.TopP(TopPWith(extra: 1));
+        Assert.False(verdict.Passed);
+        Assert.Contains("one token too many", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Calling_the_library_top_p_does_not_count()
+    {
+        var verdict = Lesson17.TopP((logits, p) => Decoding.TopP(logits, p));
+        Assert.False(verdict.Passed);
+        Assert.Contains("Decoding.TopP", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Returning_logits_instead_of_probabilities_is_named()
+    {
+        var verdict = Lesson17.TopP((logits, p) => logits.clone());
+        Assert.False(verdict.Passed);
+        Assert.Contains("not probabilities", verdict.Feedback);
+    }
+
+    static Tensor ReferencePenalty(Tensor logits, long[] history, double penalty)
+    {
+        var result = logits.clone();
+        foreach (var id in history.Distinct())
+        {
+            double z = logits[id].item<double>();
+            result[id] = z > 0 ? z / penalty : z * penalty;
+        }
+        return result;
+    }
+
+    [Fact]
+    public void Penalty_reference_passes() => Assert.True(Lesson17.RepetitionPenalty(ReferencePenalty).Passed);
+
+    [Fact]
+    public void Penalty_placeholder_is_told_nothing_changed()
+    {
+        var verdict = Lesson17.RepetitionPenalty((logits, history, penalty) => logits.clone());
+        Assert.False(verdict.Passed);
+        Assert.Contains("nothing changed for the tokens in the history", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Dividing_negative_logits_is_named()
+    {
+        var verdict = Lesson17.RepetitionPenalty((logits, history, penalty) =>
+        {
+            var result = logits.clone();
+            foreach (var id in history.Distinct()) result[id] = logits[id].item<double>() / penalty;
+            return result;
+        });
+        Assert.False(verdict.Passed);
+        Assert.Contains("negative logits must be multiplied", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Penalising_every_occurrence_is_named()
+    {
+        var verdict = Lesson17.RepetitionPenalty((logits, history, penalty) =>
+        {
+            var result = logits.clone();
+            foreach (var id in history)
+            {
+                double z = result[id].item<double>();
+                result[id] = z > 0 ? z / penalty : z * penalty;
+            }
+            return result;
+        });
+        Assert.False(verdict.Passed);
+        Assert.Contains("once per occurrence", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Changing_the_input_in_place_is_named()
+    {
+        var verdict = Lesson17.RepetitionPenalty((logits, history, penalty) =>
+        {
+            foreach (var id in history.Distinct())
+            {
+                double z = logits[id].item<double>();
+                logits[id] = z > 0 ? z / penalty : z * penalty;
+            }
+            return logits;
+        });
+        Assert.False(verdict.Passed);
+        Assert.Contains("changed the logits it was given", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Subtracting_the_penalty_is_named()
+    {
+        var verdict = Lesson17.RepetitionPenalty((logits, history, penalty) =>
+        {
+            var result = logits.clone();
+            foreach (var id in history.Distinct()) result[id] = logits[id].item<double>() - penalty;
+            return result;
+        });
+        Assert.False(verdict.Passed);
+        Assert.Contains("subtracted", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Calling_the_library_penalty_does_not_count()
+    {
+        var verdict = Lesson17.RepetitionPenalty((logits, history, penalty) => Decoding.RepetitionPenalty(logits, history, penalty));
+        Assert.False(verdict.Passed);
+        Assert.Contains("Decoding.RepetitionPenalty", verdict.Feedback);
+    }
+}

@@ -83,7 +83,7 @@ public sealed class GroupedQueryAttention : nn.Module<Tensor, LayerKvCache?, Ten
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var (q, k, v, _) = Project(x, null);
-        using var result = ScaledDotProductAttention.Compute(q, k, v, Masks.Causal(x.shape[1], x.device));
+        var result = ScaledDotProductAttention.Compute(q, k, v, Masks.Causal(x.shape[1], x.device));
         return result.Weights.MoveToOuterDisposeScope();
     }
 

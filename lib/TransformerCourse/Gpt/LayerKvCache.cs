@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace TransformerCourse.Gpt;
 
-/// <summary>The keys and values one attention layer has seen so far, (B, H, T, C/H) each.</summary>
+/// <summary>The keys and values one attention layer has seen so far, (B, key/value heads, T, head width) each.</summary>
 public sealed class LayerKvCache : IDisposable
 {
     private Tensor? keys, values;
@@ -24,6 +24,15 @@ public sealed class LayerKvCache : IDisposable
 
     /// <summary>Bytes held: what the cache costs in memory.</summary>
     public long Bytes => (keys?.NumberOfElements ?? 0) * (keys?.ElementSize ?? 0) * 2;
+
+    /// <summary>Bytes of the cached keys alone, read from the tensor: element size × number of elements.</summary>
+    public long KeyBytes => (keys?.NumberOfElements ?? 0) * (keys?.ElementSize ?? 0);
+
+    /// <summary>Bytes of the cached values alone, read from the tensor: element size × number of elements.</summary>
+    public long ValueBytes => (values?.NumberOfElements ?? 0) * (values?.ElementSize ?? 0);
+
+    /// <summary>Shape of the cached keys, e.g. [1, 4, 37, 32]; empty before the first append.</summary>
+    public long[] KeyShape => keys?.shape ?? [];
 
     public void Dispose()
     {

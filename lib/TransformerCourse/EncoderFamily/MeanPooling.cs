@@ -1,4 +1,5 @@
 using TorchSharp;
+using TransformerCourse.Exercises;
 using static TorchSharp.torch;
 
 namespace TransformerCourse.EncoderFamily;
@@ -13,6 +14,7 @@ public static class MeanPooling
     /// A row with no kept position gives zeros.</summary>
     public static Tensor Pool(Tensor hidden, Tensor keep)
     {
+        RebuiltRoutines.Enter("MeanPooling.Pool");
         Guard.RankExactly(hidden, 3, nameof(hidden), "batch, length, width");
         if (!keep.shape.SequenceEqual(hidden.shape[..2]))
             throw new ArgumentException($"keep has shape {Guard.Shape(keep)} but hidden is {Guard.Shape(hidden)}; expected [{hidden.shape[0]}, {hidden.shape[1]}].", nameof(keep));

@@ -24,7 +24,7 @@ public sealed class ElectraDiscriminator : nn.Module<Tensor, Tensor>
     public EncoderVariant Encoder => encoder;
 
     /// <summary>Replaced-token logits (B, L).</summary>
-    public Tensor Logits(Tensor ids, long padId = -1) => detect.forward(encoder.Hidden(ids, padId)).squeeze(-1);
+    public Tensor Logits(Tensor ids, Tensor? attentionMask = null) => detect.forward(encoder.Hidden(ids, attentionMask)).squeeze(-1);
 
     public override Tensor forward(Tensor ids) => Logits(ids);
 }

@@ -8,8 +8,8 @@ namespace TransformerCourse.EncoderFamily;
 /// A small masked-language-model encoder with ALBERT's switches (<see cref="EncoderVariantConfig"/>): token embedding
 /// (plain or factorised) + learned positions → LayerNorm → <see cref="SharedLayerStack"/> → final LayerNorm → MLM head
 /// (H → E' transform, GELU, LayerNorm, then logits against the token table, tied as in BERT, plus a bias).
-/// forward(ids (B, L)) → MLM logits (B, L, V). Padding: pass <c>padId</c> to <see cref="Hidden"/> / <see cref="Logits"/>
-/// so no position attends to padding.
+/// forward(ids (B, L)) → MLM logits (B, L, V). Padding: pass the attention mask (B, L), true for real tokens, to
+/// <see cref="Hidden"/> / <see cref="Logits"/> so no position attends to padding.
 /// </summary>
 public sealed class EncoderVariant : nn.Module<Tensor, Tensor>
 {
@@ -53,7 +53,7 @@ public sealed class EncoderVariant : nn.Module<Tensor, Tensor>
 
     /// <summary>The input to the first layer followed by every layer's output (Depth + 1 tensors of (B, L, H)); the last
     /// one has passed the final LayerNorm.</summary>
-    public List<Tensor> HiddenStates(Tensor ids, long padId = -1)
+    public List<Tensor> HiddenStates(Tensor ids, Tensor? attentionMask = null)
     {
         Guard.RankExactly(ids, 2, nameof(ids), "batch, length");
         long length = ids.shape[1];
@@ -64,14 +64,16 @@ public sealed class EncoderVariant : nn.Module<Tensor, Tensor>
         var tokens = factorised is not null ? factorised.forward(ids) : token!.forward(ids);
         var positions = position.forward(arange(length, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0));
         var x = dropout.forward(embedding_norm.forward(tokens + positions));
-        Tensor? mask = padId >= 0 ? ids.ne(padId).unsqueeze(1) : null;   // (B, 1, L): no query attends to padding
+        if (attentionMask is not null && !attentionMask.shape.SequenceEqual(ids.shape))
+            throw new ArgumentException($"attentionMask has shape {Guard.Shape(attentionMask)} but ids has {Guard.Shape(ids)}.", nameof(attentionMask));
+        var mask = attentionMask?.to_type(ScalarType.Bool).unsqueeze(1);   // (B, 1, L): no query attends to padding
         var states = layers.ForwardAll(x, mask);
         states[^1] = final_norm.forward(states[^1]);
         return states;
     }
 
     /// <summary>The final hidden states (B, L, H).</summary>
-    public Tensor Hidden(Tensor ids, long padId = -1) => HiddenStates(ids, padId)[^1];
+    public Tensor Hidden(Tensor ids, Tensor? attentionMask = null) => HiddenStates(ids, attentionMask)[^1];
 
     /// <summary>MLM logits (B, L, V) from final hidden states.</summary>
     public Tensor MlmHead(Tensor hidden)
@@ -81,7 +83,7 @@ public sealed class EncoderVariant : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>MLM logits (B, L, V).</summary>
-    public Tensor Logits(Tensor ids, long padId = -1) => MlmHead(Hidden(ids, padId));
+    public Tensor Logits(Tensor ids, Tensor? attentionMask = null) => MlmHead(Hidden(ids, attentionMask));
 
     public override Tensor forward(Tensor ids) => Logits(ids);
 }

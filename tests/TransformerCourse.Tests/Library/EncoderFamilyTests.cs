@@ -70,10 +70,10 @@ public class EncoderFamilyAlbertTests : TorchTest
         model.eval();
         using var a = tensor(new long[,] { { 5, 6, 7, 0, 0 } });
         using var b = tensor(new long[,] { { 5, 6, 7 } });
-        Assert.Equal(new long[] { 1, 5, 20 }, model.Logits(a, padId: 0).shape);
+        Assert.Equal(new long[] { 1, 5, 20 }, model.Logits(a, a.ne(0)).shape);
         // Two pad tokens appended: with padId the real tokens cannot see them, so their vectors do not change.
-        using var ha = model.Hidden(a, padId: 0);
-        using var hb = model.Hidden(b, padId: 0);
+        using var ha = model.Hidden(a, a.ne(0));
+        using var hb = model.Hidden(b, b.ne(0));
         Assert.True(ha[.., ..3].allclose(hb, rtol: 0, atol: 1e-5));
         using var hc = model.Hidden(a);   // without padId they are attended to like any token
         Assert.False(hc[.., ..3].allclose(hb, rtol: 0, atol: 1e-5));
@@ -208,7 +208,7 @@ public class EncoderFamilyElectraTests : TorchTest
     public void Discriminator_gives_one_logit_per_token()
     {
         using var d = new ElectraDiscriminator(new EncoderVariantConfig(10, Width: 16, Heads: 2, FeedForwardWidth: 32, Depth: 1, DistinctLayers: 1, MaxLength: 6));
-        Assert.Equal(new long[] { 2, 6 }, d.Logits(zeros(new long[] { 2, 6 }, ScalarType.Int64), padId: 0).shape);
+        Assert.Equal(new long[] { 2, 6 }, d.Logits(zeros(new long[] { 2, 6 }, ScalarType.Int64), ones(2, 6, ScalarType.Bool)).shape);
     }
 }
 

@@ -85,16 +85,16 @@ public static class DistilBert
         return new DistillationRun(student, BertPretraining.Evaluate(student, heldOut), loop.History.Select(s => s.Loss).ToList(), seconds);
     }
 
-    /// <summary>Median milliseconds of one forward pass (encoder + MLM head at every position) over <paramref name="batch"/>,
-    /// without gradients, after a warm-up.</summary>
-    public static double ForwardMilliseconds(BertModel model, BertBatch batch, int repeats = 7)
+    /// <summary>Median milliseconds of one pass of the encoder (embeddings and layers: what a fine-tuned model runs before
+    /// its small task head) over <paramref name="batch"/>, without gradients, after a warm-up.</summary>
+    public static double EncoderMilliseconds(BertModel model, BertBatch batch, int repeats = 7)
     {
         model.eval();
         return Notebook.Timing.MedianMilliseconds(() =>
         {
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
-            model.forward(batch.InputIds, batch.Segments, batch.AttentionMask);
+            model.Encoder.forward(batch.InputIds, batch.Segments, batch.AttentionMask);
         }, repeats);
     }
 }

@@ -38,4 +38,13 @@ public static class SentenceEmbeddings
             model.train(wasTraining);
         }
     }
+
+    /// <summary>Jaccard overlap of the two lines' sets of tokens: |A ∩ B| / |A ∪ B| (0 for two empty lines).</summary>
+    public static double TokenOverlap(BytePairEncoder tokenizer, string a, string b)
+    {
+        var x = tokenizer.Encode(a).ToHashSet();
+        var y = tokenizer.Encode(b).ToHashSet();
+        int union = x.Union(y).Count();
+        return union == 0 ? 0 : (double)x.Intersect(y).Count() / union;
+    }
 }

@@ -29,6 +29,7 @@ public static class Lesson15
                 string call = $"AlbertParameters(V: {v}, E: {e}, H: {h}, depth: {depth}, shared: {shared}, perLayer: {perLayer:N0})";
                 long got = Forbidding(["FactorisedEmbedding.ParameterCount"], () => yours(v, e, h, depth, shared, perLayer));
                 if (got == want) continue;
+                Expect(got != 0, $"{call} returns 0: replace the placeholder with the count.");
                 string result = $"{call} gives {got:N0} instead of {want:N0}";
                 long layers = (shared ? 1 : depth) * perLayer;
                 Expect(got != v * h + layers, $"{result}: that counts a V×H table, BERT's unfactorised embedding. ALBERT's table is V×E, followed by a projection up to H.");
@@ -67,6 +68,7 @@ public static class Lesson15
                         Expect(answer.requires_grad, $"{call} the value is right, but it carries no gradient to the student's logits (was something detached or converted to numbers?): the student learns through this loss.");
                         continue;
                     }
+                    Expect(got != 0, $"{call} it returns 0, but the student and the teacher disagree: replace the placeholder with the loss.");
                     string result = $"{call} it gives {got:0.######} instead of {want:0.######}";
                     bool Is(double x) => Math.Abs(got - x) <= 1e-6 * Math.Max(1, Math.Abs(x));
                     Expect(!Is(Reference(student, teacher, T, 1, T, T, true)), $"{result}: the T² factor is missing. Softening shrinks the term's gradients by 1/T², and the factor puts them back.");
@@ -109,6 +111,7 @@ public static class Lesson15
                 var want = MeanPooling.Pool(hidden, keep);
                 string lengths = $"rows with {string.Join(", ", Enumerable.Range(0, b).Select(r => Enumerable.Range(0, l).Count(c => keepArray[r, c])))} real tokens out of {l}";
                 if (Same(got, want, 1e-6)) continue;
+                Expect(got.abs().sum().item<double>() != 0, $"for {lengths} it returns zeros: replace the placeholder with the average.");
                 var weights = keep.to_type(ScalarType.Float64).unsqueeze(-1);
                 bool emptyRow = Enumerable.Range(0, b).Any(r => Enumerable.Range(0, l).All(c => !keepArray[r, c]));
                 Expect(!(emptyRow && got.isnan().any().item<bool>()), $"for {lengths} a row with no real token gives NaN (0 / 0): such a row should give zeros.");

@@ -19,6 +19,10 @@ public class Lesson15ExerciseTests : TorchTest
         Assert.Contains("NotImplementedException", Lesson15.AlbertParameters((_, _, _, _, _, _) => throw new NotImplementedException()).Feedback);
 
     [Fact]
+    public void Albert_count_notebook_placeholder_fails() =>
+        Assert.Contains("replace the placeholder", Lesson15.AlbertParameters((_, _, _, _, _, _) => 0).Feedback);
+
+    [Fact]
     public void Albert_count_calling_the_library_is_refused()
     {
         var verdict = Lesson15.AlbertParameters((v, e, h, depth, shared, perLayer) => FactorisedEmbedding.ParameterCount(v, e, h) + (shared ? 1 : depth) * perLayer);
@@ -62,6 +66,10 @@ public class Lesson15ExerciseTests : TorchTest
     [Fact]
     public void Soft_loss_placeholder_fails() =>
         Assert.Contains("NotImplementedException", Lesson15.SoftTargetLoss((_, _, _) => throw new NotImplementedException()).Feedback);
+
+    [Fact]
+    public void Soft_loss_notebook_placeholder_fails() =>
+        Assert.Contains("replace the placeholder", Lesson15.SoftTargetLoss((s, _, _) => zeros(1).sum()).Feedback);
 
     [Fact]
     public void Soft_loss_calling_the_library_is_refused() =>
@@ -120,6 +128,10 @@ public class Lesson15ExerciseTests : TorchTest
     [Fact]
     public void Mean_pool_placeholder_fails() =>
         Assert.Contains("NotImplementedException", Lesson15.MeanPool((_, _) => throw new NotImplementedException()).Feedback);
+
+    [Fact]
+    public void Mean_pool_notebook_placeholder_fails() =>
+        Assert.Contains("replace the placeholder", Lesson15.MeanPool((h, _) => zeros(h.shape[0], h.shape[2], dtype: h.dtype)).Feedback);
 
     [Fact]
     public void Mean_pool_calling_the_library_is_refused() =>

@@ -33,7 +33,7 @@ public static class VariantPretrainer
         var generator = new Generator((ulong)recipe.Seed + 1);
         var loop = new TrainingLoop<BertBatch>(model, optimizer,
             () => data.Train.Sample(recipe.BatchSize, generator, device, recipe.Masking, null, recipe.Seed),
-            batch => MlmLoss(model.Logits(batch.InputIds, batch.AttentionMask), batch.MlmLabels),
+            batch => MaskedMlmLoss(model, batch),
             new TrainingLoopOptions(recipe.Steps, recipe.LearningRateAt, recipe.GradientClip));
         var watch = Stopwatch.StartNew();
         loop.Run();
@@ -41,6 +41,17 @@ public static class VariantPretrainer
         model.eval();
         return new VariantRun(name, model, model.CountParameters(), Evaluate(b => model.Logits(b.InputIds, b.AttentionMask), heldOut),
             loop.History.Select(s => s.Loss).ToList(), seconds);
+    }
+
+    /// <summary>The MLM loss of <paramref name="model"/> on a batch, with the MLM head run only at the masked positions
+    /// (as BERT's code does: the other positions have no label, and the head is the costliest layer).</summary>
+    public static Tensor MaskedMlmLoss(EncoderVariant model, BertBatch batch)
+    {
+        var hidden = model.Hidden(batch.InputIds, batch.AttentionMask);
+        var labels = batch.MlmLabels.reshape(-1);
+        var where = labels.ne(MlmMasking.IgnoreIndex).nonzero().squeeze(1);
+        var logits = model.MlmHead(hidden.reshape(-1, hidden.shape[^1]).index_select(0, where));
+        return nn.functional.cross_entropy(logits, labels.index_select(0, where));
     }
 
     /// <summary>Mean cross-entropy over the positions whose label is not ignored. logits (B, L, V), labels (B, L).</summary>

@@ -12,8 +12,8 @@ public static class Lesson16
     /// Exercise 1: the mean next-token loss of logits (B, T, V) that a model computed from tokens (B, T): position t is
     /// scored against token t + 1, the last position has no target. Returns a scalar tensor, in nats.
     /// </summary>
-    public static Verdict NextTokenLoss(Func<Tensor, Tensor, Tensor> yours) => Check("your NextTokenLoss",
-        "go back to the section \"The next-token loss\": which token is the target of the prediction made at position t, and how many predictions does a sequence of T tokens hold?",
+    public static Verdict ShiftedLoss(Func<Tensor, Tensor, Tensor> yours) => Check("your ShiftedLoss",
+        "go back to section 2, \"The next-token loss\": which token is the target of the prediction made at position t, and how many predictions does a sequence of T tokens hold?",
         () =>
         {
             var generator = new Generator(16);
@@ -54,7 +54,7 @@ public static class Lesson16
     /// every token counts once, whatever document it is in.
     /// </summary>
     public static Verdict CorpusPerplexity(Func<List<double[]>, double> yours) => Check("your CorpusPerplexity",
-        "go back to the section on perplexity: it is defined per token, so ask what a document with more tokens should weigh, and in which units the losses are.",
+        "go back to section 3, \"Perplexity, two ways\": it is defined per token, so ask what a document with more tokens should weigh, and in which units the losses are.",
         () =>
         {
             var random = new Random(16);
@@ -98,7 +98,7 @@ public static class Lesson16
         ];
         var actual = configs.Select(c => { using var m = new GptModel(c); return m.ParameterCount; }).ToArray();
         return Check("your CountParameters",
-            "go back to the sections on weight tying and on counting the parameters: list every tensor of the model (each Linear's bias, each LayerNorm's two vectors, both embedding tables) and ask what an output layer shared with the embedding costs.",
+            "go back to sections 6 and 7 (weight tying, GPT-1, GPT-2 and GPT-3 as data): list every tensor of the model (each Linear's bias, each LayerNorm's two vectors, both embedding tables) and ask what an output layer shared with the embedding costs.",
             () =>
             {
                 var answers = Forbidding(["new GptModel(...)", "GptModel.ParameterCount", "new GptBlock(...)", "new Mlp(...)", "new CausalSelfAttention(...)", "ModelSizes.Total"],

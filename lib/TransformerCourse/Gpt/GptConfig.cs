@@ -3,7 +3,10 @@ namespace TransformerCourse.Gpt;
 /// <summary>The shape of a GPT-style decoder.</summary>
 /// <param name="UseFusedAttention">TorchSharp's fused scaled_dot_product_attention (fast) or the course's
 /// from-scratch ScaledDotProductAttention (for teaching); both give the same numbers.</param>
-public sealed record GptConfig(int VocabSize, int ContextLength, int Layers, int Heads, int Width, double Dropout = 0.0, bool UseFusedAttention = true)
+/// <param name="TiedHead">The output layer reuses the token embedding matrix (weight tying, the default, as in GPT-1/2/3);
+/// false gives the model its own V × d output matrix (no bias), for comparing the two.</param>
+public sealed record GptConfig(int VocabSize, int ContextLength, int Layers, int Heads, int Width, double Dropout = 0.0, bool UseFusedAttention = true,
+    bool TiedHead = true)
 {
     public int HeadWidth => Width / Heads;
 

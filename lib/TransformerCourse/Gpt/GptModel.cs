@@ -7,7 +7,8 @@ namespace TransformerCourse.Gpt;
 
 /// <summary>
 /// A GPT-style decoder: token + learned position embeddings, pre-LN blocks, a final LayerNorm, and an
-/// output head that reuses the token embedding matrix (weight tying; Press and Wolf, 2017).
+/// output head that reuses the token embedding matrix (weight tying; Press and Wolf, 2017), or, with
+/// <see cref="GptConfig.TiedHead"/> false, a separate V × d output matrix without bias.
 /// forward(tokens (B, T)) → logits (B, T, vocab).
 /// </summary>
 public sealed class GptModel : nn.Module<Tensor, Tensor>
@@ -16,6 +17,7 @@ public sealed class GptModel : nn.Module<Tensor, Tensor>
     private readonly Dropout embeddingDropout;
     private readonly ModuleList<GptBlock> blocks;
     private readonly LayerNorm finalNorm;
+    private readonly Linear? head;
 
     public GptModel(GptConfig config) : base(nameof(GptModel))
     {
@@ -26,6 +28,7 @@ public sealed class GptModel : nn.Module<Tensor, Tensor>
         embeddingDropout = nn.Dropout(config.Dropout);
         blocks = nn.ModuleList(Enumerable.Range(0, config.Layers).Select(_ => new GptBlock(config)).ToArray());
         finalNorm = nn.LayerNorm(config.Width);
+        if (!config.TiedHead) head = nn.Linear(config.Width, config.VocabSize, hasBias: false);
         RegisterComponents();
         Initialize();
     }
@@ -39,7 +42,7 @@ public sealed class GptModel : nn.Module<Tensor, Tensor>
         set { foreach (var b in blocks) b.Attention.UseFused = value; }
     }
 
-    /// <summary>Parameters counted once (the tied head adds none). Position embeddings included.</summary>
+    /// <summary>Parameters counted once (a tied head adds none, an untied one V × d). Position embeddings included.</summary>
     public long ParameterCount
     {
         get
@@ -71,7 +74,8 @@ public sealed class GptModel : nn.Module<Tensor, Tensor>
         var x = embeddingDropout.forward(tokenEmbedding.forward(tokens) + positionEmbedding.forward(positions));
         for (int i = 0; i < blocks.Count; i++) x = blocks[i].forward(x, cache?.Layers[i]);
         x = finalNorm.forward(x);
-        return nn.functional.linear(x, tokenEmbedding.weight!).MoveToOuterDisposeScope();
+        var logits = head is null ? nn.functional.linear(x, tokenEmbedding.weight!) : head.forward(x);
+        return logits.MoveToOuterDisposeScope();
     }
 
     /// <summary>Cross-entropy of next-token prediction, averaged over all positions.</summary>

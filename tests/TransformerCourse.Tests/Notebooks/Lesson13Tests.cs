@@ -155,10 +155,3 @@ public class Lesson13Tests
         Assert.Matches(@"(?s)NOT YET: your MaskTokens — no position is ever chosen.*PASS: your MaskTokens.*NOT YET: your TiedOutput — it returns all zeros.*PASS: your TiedOutput", Lesson.Printed);
     }
 }
-
-/// <summary>The same facts about the lesson, asserted on the copy real Jupyter executed (kernel .net-csharp).</summary>
-[InJupyter]
-public class Lesson13InJupyter : Lesson13Tests
-{
-    protected override ExecutedNotebook Lesson => ExecutedNotebook.RunInJupyter("03-bert-encoders/13-bert-pretraining.ipynb");
-}

@@ -154,10 +154,3 @@ public class Lesson17Tests
         Assert.Matches(@"(?s)NOT YET: your TopP — .*nothing was cut off.*PASS: your TopP.*NOT YET: your RepetitionPenalty — .*nothing changed for the tokens in the history.*PASS: your RepetitionPenalty", Lesson.Printed);
     }
 }
-
-/// <summary>The same facts about the lesson, asserted on the copy real Jupyter executed (kernel .net-csharp).</summary>
-[InJupyter]
-public class Lesson17InJupyter : Lesson17Tests
-{
-    protected override ExecutedNotebook Lesson => ExecutedNotebook.RunInJupyter("04-gpt-decoders/17-decoding-strategies.ipynb");
-}

@@ -142,10 +142,3 @@ public class Lesson18Tests
         Assert.Matches(@"(?s)NOT YET: your CacheBytes — .*placeholder 0.*PASS: your CacheBytes.*NOT YET: your RepeatKv — .*nothing was repeated yet.*PASS: your RepeatKv", Lesson.Printed);
     }
 }
-
-/// <summary>The same facts about the lesson, asserted on the copy real Jupyter executed (kernel .net-csharp).</summary>
-[InJupyter]
-public class Lesson18InJupyter : Lesson18Tests
-{
-    protected override ExecutedNotebook Lesson => ExecutedNotebook.RunInJupyter("04-gpt-decoders/18-kv-cache.ipynb");
-}

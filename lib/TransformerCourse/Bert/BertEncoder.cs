@@ -33,6 +33,24 @@ public sealed class BertEncoder : nn.Module<Tensor, Tensor, Tensor?, Tensor>
             .Select(_ => new EncoderBlock(config.Width, config.Heads, config.FeedForwardWidth, config.Dropout,
                 NormPlacement.Post, FeedForwardKind.Gelu)).ToArray());
         RegisterComponents();
+        InitializeWeights(this);
+    }
+
+    /// <summary>BERT's initialisation (its code's <c>init_weights</c>): every linear and embedding weight N(0, 0.02²),
+    /// biases 0, LayerNorm gain 1 and shift 0. Small weights make every output near 0 at the start, so the MLM loss
+    /// starts near ln V and the NSP loss near ln 2.</summary>
+    public static void InitializeWeights(nn.Module module)
+    {
+        using var noGrad = no_grad();
+        foreach (var (_, m) in module.named_modules())
+        {
+            if (m is Linear linear)
+            {
+                nn.init.normal_(linear.weight!, 0, 0.02);
+                if (linear.bias is not null) nn.init.zeros_(linear.bias);
+            }
+            else if (m is Embedding embedding) nn.init.normal_(embedding.weight!, 0, 0.02);
+        }
     }
 
     public BertConfig Config { get; }

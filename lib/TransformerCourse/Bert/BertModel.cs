@@ -36,6 +36,7 @@ public sealed class BertModel : nn.Module<Tensor, Tensor, Tensor?, BertOutput>
         dropout = nn.Dropout(config.Dropout);
         nsp = nn.Linear(config.Width, 2);
         RegisterComponents();
+        BertEncoder.InitializeWeights(this);
     }
 
     public BertConfig Config { get; }
@@ -60,6 +61,7 @@ public sealed class BertModel : nn.Module<Tensor, Tensor, Tensor?, BertOutput>
     /// <summary>hidden (…, d) → MLM logits (…, V), through the tied output layer.</summary>
     public Tensor MlmLogits(Tensor hidden)
     {
+        Exercises.RebuiltRoutines.Enter("BertModel.MlmLogits");
         using var scope = NewDisposeScope();
         var h = mlm_norm.forward(nn.functional.gelu(mlm_dense.forward(hidden)));
         return (h.matmul(bert.TokenTable.t()) + mlm_bias).MoveToOuterDisposeScope();

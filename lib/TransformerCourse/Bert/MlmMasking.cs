@@ -42,6 +42,7 @@ public static class MlmMasking
     /// </summary>
     public static MaskedTokens Apply(Tensor ids, Tensor maskable, long maskId, long randomVocabSize, Generator? generator = null, MaskingRule? rule = null)
     {
+        Exercises.RebuiltRoutines.Enter("MlmMasking.Apply");
         rule = (rule ?? MaskingRule.Bert).Validated();
         Guard.Rank(ids, 1, nameof(ids), "…, length");
         if (ids.dtype != ScalarType.Int64) throw new ArgumentException($"ids must be Int64 but is {ids.dtype}.", nameof(ids));

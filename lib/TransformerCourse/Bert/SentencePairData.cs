@@ -22,7 +22,8 @@ public static class SentencePairData
         foreach (var block in text.Replace("\r\n", "\n").Split("\n\n"))
         {
             var lines = block.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
-            if (lines.Count > 0 && lines[0].EndsWith(':') && lines[0].ToUpperInvariant() == lines[0]) lines.RemoveAt(0);
+            // The first line of a block is the speaker ("PETRUCHIO:", "Servant:").
+            if (lines.Count > 0 && lines[0].EndsWith(':')) lines.RemoveAt(0);
             if (lines.Count > 0) speeches.Add(lines);
         }
         return speeches;

@@ -83,6 +83,7 @@ public static class Lesson14
                     Expect(false, $"{call} returns shape {Guard.Shape(got)} but one score per class for each sequence is ({b}, {k}).");
                 }
                 if (Same(got, want, 1e-4)) continue;
+                Expect(got.abs().max().item<float>() > 0, $"{call} returns only zeros: the placeholder is still there.");
                 Expect(!Same(got, hidden.mean([1]).matmul(weight.t()) + bias, 1e-4),
                     $"{call}: it averages all positions (mean pooling). That is a different head; this one reads the [CLS] vector, position 0.");
                 Expect(!Same(got, hidden.select(1, t - 1).matmul(weight.t()) + bias, 1e-4),

@@ -37,6 +37,18 @@ public sealed partial class NameTagTask
 
     static char[] ExceptLetters(string word) => word.Where(c => !char.IsLetter(c)).Distinct().ToArray();
 
+    /// <summary>A rule with no learning, as a baseline: tag a word as a name when it starts with a capital letter, has
+    /// at least two letters (not "I", not "O") and is not the first word of its line (verse lines start with a capital).</summary>
+    public static int[] CapitalRule(IReadOnlyList<string> words) =>
+        words.Select((w, i) => { var core = Core(w); return i > 0 && core.Length >= 2 && char.IsUpper(core[0]) ? Name : Other; }).ToArray();
+
+    /// <summary>Lines as the word lists and tag lists <see cref="EncodedSet.ForTags"/> takes.</summary>
+    public static (List<IReadOnlyList<string>> Words, List<IReadOnlyList<int>> Tags) Columns(IEnumerable<TaggedLine> lines)
+    {
+        var list = lines.ToList();
+        return (list.Select(l => (IReadOnlyList<string>)l.Words).ToList(), list.Select(l => (IReadOnlyList<int>)l.Tags).ToList());
+    }
+
     public static NameTagTask Build(string text)
     {
         var speeches = ShakespeareSpeeches.Parse(text);

@@ -18,6 +18,9 @@ public static class BertCheckpoint
 {
     const string Magic = "TCBERT1";
 
+    // The curve's first point has no training loss yet (NaN), which plain JSON cannot hold.
+    static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
     public static void Save(string path, BertCheckpointInfo info, BertModel model)
     {
         var full = Path.GetFullPath(path);
@@ -35,7 +38,7 @@ public static class BertCheckpoint
             using (var writer = new BinaryWriter(stream))
             {
                 writer.Write(Magic);
-                writer.Write(JsonSerializer.Serialize(info));
+                writer.Write(JsonSerializer.Serialize(info, Json));
                 writer.Write(weights.Length);
                 writer.Write(weights);
                 writer.Write(SHA256.HashData(weights));
@@ -81,7 +84,7 @@ public static class BertCheckpoint
         try
         {
             if (reader.ReadString() != Magic) throw new InvalidDataException($"'{path}' is not a course BERT checkpoint.");
-            var info = JsonSerializer.Deserialize<BertCheckpointInfo>(reader.ReadString())
+            var info = JsonSerializer.Deserialize<BertCheckpointInfo>(reader.ReadString(), Json)
                 ?? throw new InvalidDataException($"'{path}' has an empty header.");
             int length = reader.ReadInt32();
             var weights = reader.ReadBytes(length);

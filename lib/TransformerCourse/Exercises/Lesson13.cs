@@ -95,6 +95,7 @@ public static class Lesson13
                 Expect(logits!.shape.SequenceEqual(new long[] { n, v }),
                     $"for hidden [{n}, {d}] and a table [{v}, {d}] it returns shape {Guard.Shape(logits)}; the logits need one score per vocabulary token at each position: [{n}, {v}].");
                 using var noGrad = no_grad();
+                Expect(logits.abs().sum().item<float>() > 0, "it returns all zeros: the placeholder is still there.");
                 var want = hidden.matmul(table.t()) + bias;
                 if (Same(logits, want, 1e-4)) continue;
                 Expect(!Same(logits, hidden.matmul(table.t()), 1e-4), "the bias is missing: the output layer adds one learned bias per vocabulary token.");

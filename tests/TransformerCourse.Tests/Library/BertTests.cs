@@ -249,7 +249,7 @@ public class BertTests : TorchTest
         {
             manual_seed(1);
             using var model = new BertModel(Tiny(Tok.VocabSize));
-            var info = new BertCheckpointInfo(new BertPretrainingRecipe(Steps: 1), model.Config, BertTokenizer.Merges(Tok), [], [1.0], [0.5], 0.1,
+            var info = new BertCheckpointInfo(new BertPretrainingRecipe(Steps: 1), model.Config, BertTokenizer.Merges(Tok), [new BertCurvePoint(0, double.NaN, double.NaN, 6.9, 0, 0.69, 0.5)], [1.0], [0.5], 0.1,
                 new BertScores(1, 0.5, 0.7, 0.5, 10, 4));
             var path = Path.Combine(folder, "bert.bin");
             BertCheckpoint.Save(path, info, model);

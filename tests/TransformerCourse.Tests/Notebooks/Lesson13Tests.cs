@@ -1,0 +1,164 @@
+using System.Text.RegularExpressions;
+using TransformerCourse.Exercises;
+
+namespace TransformerCourse.Tests.Notebooks;
+
+/// <summary>Lesson 13 — BERT Pretraining.</summary>
+public class Lesson13Tests
+{
+    const string Num = @"([-+]?[\d.]+(?:E[-+]?\d+)?)";
+
+    protected virtual ExecutedNotebook Lesson => ExecutedNotebook.Run("03-bert-encoders/13-bert-pretraining.ipynb");
+
+    /// <summary>A printed number that may carry thousands separators.</summary>
+    double Big(string pattern)
+    {
+        var m = Regex.Match(Lesson.Printed, pattern);
+        Assert.True(m.Success, $"'{pattern}' not found in:\n{Lesson.Printed}");
+        return double.Parse(m.Groups[1].Value.Replace(",", ""), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [LessonFact]
+    public void Runs_cleanly_with_slide_types_hidden_solutions_and_the_next_link()
+    {
+        Lesson.AssertRanCleanly();
+        Assert.All(Lesson.Cells, c => Assert.NotNull((string?)c["metadata"]?["slideshow"]?["slide_type"]));
+        var solutions = Lesson.Cells.Where(c => c["metadata"]?["tags"]?.AsArray().Any(t => (string?)t == "solution") == true).ToList();
+        Assert.Equal(2, solutions.Count);
+        Assert.All(solutions, c => Assert.True((bool?)c["metadata"]?["jupyter"]?["source_hidden"] == true));
+        var last = string.Concat(Lesson.Cells.Last()["source"]!.AsArray().Select(l => (string?)l));
+        Assert.Contains("(14-fine-tuning-bert.ipynb)", last);
+    }
+
+    [LessonFact]
+    public void No_code_cell_prints_more_than_a_slide_holds()
+    {
+        foreach (var cell in Lesson.Cells.Where(c => (string?)c["cell_type"] == "code"))
+        {
+            var printed = string.Concat(cell["outputs"]!.AsArray().Where(o => (string?)o!["output_type"] == "stream")
+                .Select(o => o!["text"] is System.Text.Json.Nodes.JsonArray lines ? string.Concat(lines.Select(l => (string?)l)) : (string?)o["text"]));
+            Assert.True(printed.TrimEnd().Split('\n').Length <= 13, printed);
+        }
+    }
+
+    [LessonFact]
+    public void Masking_follows_15_percent_and_80_10_10_and_never_touches_special_tokens()
+    {
+        Assert.Contains("vocabulary 1,004: 1,000 BPE tokens + [PAD] = 1000, [CLS] = 1001, [SEP] = 1002, [MASK] = 1003", Lesson.Printed);
+        var rate = Lesson.Number(@"maskable tokens = " + Num + @"% \(expected 15% ± " );
+        var band = Lesson.Number(@"\(expected 15% ± " + Num + " points at 4 sd");
+        Assert.InRange(rate, 15 - band, 15 + band);
+        Assert.InRange(Lesson.Number(@"of the chosen: \[MASK\] " + Num + "%"), 79, 81);
+        Assert.InRange(Lesson.Number(@"random token " + Num + "%"), 9.3, 10.7);
+        Assert.InRange(Lesson.Number(@"unchanged " + Num + "%"), 9.3, 10.7);
+        Assert.Matches(@"\[CLS\], \[SEP\] or \[PAD\] chosen: 0 of [\d,]+", Lesson.Printed);
+        Assert.Contains("dynamic masks identical: False; static masks identical: True", Lesson.Printed);
+        // The example: the label line shows the original token exactly where the input was corrupted or chosen.
+        var original = Regex.Match(Lesson.Printed, @"original: (.*)\n").Groups[1].Value.Split(' ');
+        var input = Regex.Match(Lesson.Printed, @"input: +(.*)\n").Groups[1].Value.Split(' ');
+        var label = Regex.Match(Lesson.Printed, @"label: +(.*)\n").Groups[1].Value.Split(' ');
+        Assert.Equal(original.Length, label.Length);
+        Assert.Equal(original.Length, input.Length);
+        Assert.Contains(label, l => l != "·");
+        for (int i = 0; i < label.Length; i++)
+        {
+            if (label[i] == "·") Assert.Equal(original[i], input[i]);
+            else Assert.Equal(original[i], label[i]);
+        }
+    }
+
+    [LessonFact]
+    public void Nsp_pairs_are_half_and_half()
+    {
+        Assert.InRange(Lesson.Number(@"IsNext share: " + Num + "%"), 49, 51);
+        Assert.Equal(4, Regex.Matches(Lesson.Printed, @"(IsNext |NotNext)  A: ").Count);
+    }
+
+    [LessonFact]
+    public void The_model_is_tied_and_starts_at_ln_V_and_ln_2()
+    {
+        var total = Big(@"d_ff 512: ([\d,]+) parameters");
+        var sum = Big(@"\(sum ([\d,]+)\)");
+        Assert.Equal(total, sum);
+        Assert.Contains("within 0.05: True)\nNSP loss at initialisation", Lesson.Printed);
+        Assert.Matches(@"NSP loss at initialisation [\d.]+ vs ln 2 = 0.693 \(within 0.05: True\)", Lesson.Printed);
+        Assert.Contains("1 matrix of 1004 rows in the whole model", Lesson.Printed);
+        Assert.InRange(Lesson.Number(@"would add V·d = [\d,]+ parameters \((\d+)% more\)"), 15, 40);
+    }
+
+    [LessonFact]
+    public void Mlm_beats_the_unigram_baseline_clearly_and_nsp_stays_at_chance()
+    {
+        var accuracy = Lesson.Number(@"MLM: accuracy " + Num);
+        var baseline = Lesson.Number(@"vs unigram baseline " + Num);
+        var ratio = Lesson.Number(@"unigram baseline [\d.]+: " + Num + "×");
+        Assert.True(ratio > 2, $"'more than twice the unigram baseline': {accuracy} vs {baseline}");
+        Assert.Equal(accuracy / baseline, ratio, 0.06);
+        Assert.Contains("unigram baseline: always guess the most frequent training token ','", Lesson.Printed);
+        // The curve: accuracy rises from ~0 at step 0 to the final value; the printed points match the final score.
+        var steps = Regex.Matches(Lesson.Printed, @"step +(\d+): held-out MLM loss ([\d.]+), MLM accuracy ([\d.]+), NSP accuracy ([\d.]+)")
+            .Select(m => (Step: int.Parse(m.Groups[1].Value), Loss: double.Parse(m.Groups[2].Value), Mlm: double.Parse(m.Groups[3].Value))).ToList();
+        Assert.Equal([0, 100, 200, 300, 400, 500], steps.Select(s => s.Step));
+        Assert.InRange(steps[0].Loss, Math.Log(1004) - 0.1, Math.Log(1004) + 0.1);
+        Assert.True(steps[0].Mlm < 0.01);
+        Assert.Equal(accuracy, steps[^1].Mlm, 0.0011);
+        Assert.True(Lesson.Number(@"top 5 guesses for " + Num + "%") > 100 * accuracy);
+        // "stays inside the 95 % band around chance and its loss stays at ln 2"
+        Assert.Contains("within the 95% band: True", Lesson.Printed);
+        Assert.InRange(Lesson.Number(@"NSP loss: " + Num + " at the end"), Math.Log(2) - 0.01, Math.Log(2) + 0.01);
+        Assert.True(Big(@"MLM: accuracy [\d.]+ on ([\d,]+) held-out masked tokens") > 3000);
+        // "about five orders of magnitude" fewer tokens than BERT-base read
+        Assert.InRange(Lesson.Number(@"= 1.3E\+011, " + Num + " times more"), 3e4, 3e5);
+        Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"line\"") && h.Contains("Held-out accuracy during pretraining") && h.Contains("unigram baseline (MLM)"));
+    }
+
+    [LessonFact]
+    public void Fill_in_the_blank_lists_five_candidates_with_probabilities()
+    {
+        var lines = Regex.Matches(Lesson.Printed, @"\n   ((?:\S+ [01]\.\d\d  ){4}\S+ [01]\.\d\d)\n").Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(3, lines.Count);
+        foreach (var line in lines)
+        {
+            var probabilities = Regex.Matches(line, @" ([01]\.\d\d)(?:  |$)").Select(m => double.Parse(m.Groups[1].Value)).ToList();
+            Assert.Equal(5, probabilities.Count);
+            Assert.True(probabilities.Zip(probabilities.Skip(1)).All(p => p.First >= p.Second), line);
+            Assert.True(probabilities.Sum() <= 1.02, line);
+        }
+        // "Its first guess is a comma on every line ... with a probability of only a few per cent, and the true words are not in its top five."
+        Assert.Contains("the true word is the first guess for 0 of 3 lines and among the top 5 for 0 of 3; first guesses: , , ,", Lesson.Printed);
+        Assert.All(lines, line => Assert.InRange(double.Parse(line.Split(' ')[1]), 0.01, 0.10));
+    }
+
+    [LessonFact]
+    public void Head_view_draws_every_head_with_tokens_on_the_axes()
+    {
+        Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"heatmap\"") && h.Contains("Attention of the pretrained mini-BERT")
+            && h.Contains("layer 2, head 4") && h.Contains("0 [CLS]") && h.Contains("[SEP]"));
+        Assert.Contains(Lesson.Html, h => h.Contains("<table") && h.Contains("on [CLS]/[SEP]") && h.Contains("layer 2, head 4"));
+        // "no head puts more than half its weight on a neighbouring token or on [CLS]/[SEP]; even the most peaked head spreads most of each row"
+        Assert.Contains("heads with more than half their weight on the previous or the next token: 0 of 8", Lesson.Printed);
+        Assert.Contains("heads with more than half their weight on [CLS]/[SEP]: 0 of 8", Lesson.Printed);
+        Assert.True(Lesson.Number(@"whose rows put " + Num + " on their favourite key") < 0.5);
+    }
+
+    [LessonFact]
+    public void The_numerical_check_passes()
+    {
+        Assert.True(Lesson.Number(@"\|difference\| = " + Num) < 1e-4);
+    }
+
+    [LessonFact]
+    public void Exercise_checks_fail_on_placeholders_and_pass_on_solutions()
+    {
+        Assert.Equal(2, Lesson.Count(Exercise.FailMark));
+        Assert.Equal(2, Lesson.Count(Exercise.PassMark));
+        Assert.Matches(@"(?s)NOT YET: your MaskTokens — no position is ever chosen.*PASS: your MaskTokens.*NOT YET: your TiedOutput — it returns all zeros.*PASS: your TiedOutput", Lesson.Printed);
+    }
+}
+
+/// <summary>The same facts about the lesson, asserted on the copy real Jupyter executed (kernel .net-csharp).</summary>
+[InJupyter]
+public class Lesson13InJupyter : Lesson13Tests
+{
+    protected override ExecutedNotebook Lesson => ExecutedNotebook.RunInJupyter("03-bert-encoders/13-bert-pretraining.ipynb");
+}

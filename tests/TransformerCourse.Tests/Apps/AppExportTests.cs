@@ -120,6 +120,8 @@ public class AppExportTests
     [Theory]
     [InlineData("01-attention-mechanism/02-scaled-dot-product-attention.ipynb")]
     [InlineData("02-transformer-architecture/07-positional-encoding.ipynb")]
+    [InlineData("03-bert-encoders/12-tokenization-and-embeddings.ipynb")]
+    [InlineData("04-gpt-decoders/16-causal-language-modelling.ipynb")]
     [InlineData("06-capstone-mini-gpt/26-building-mini-gpt.ipynb")]
     public void The_app_prints_what_the_notebook_prints(string lesson)
     {

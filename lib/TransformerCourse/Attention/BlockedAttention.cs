@@ -4,9 +4,17 @@ using static TorchSharp.torch;
 namespace TransformerCourse.Attention;
 
 /// <summary>Output of <see cref="BlockedAttention.Forward"/>: the attention output and, per query, log Σ exp(score)
-/// (what the backward pass needs to rebuild any block of weights without storing them).</summary>
+/// (what the backward pass needs to rebuild any block of weights without storing them), plus how many
+/// query-block × key-block tiles the loop actually computed and how many it skipped (causal: wholly in the future).
+/// Tiles are counted once per (query block, key block) pair; batch and heads are processed together.</summary>
 public sealed record BlockedAttentionResult(Tensor Output, Tensor LogSumExp) : IDisposable
 {
+    /// <summary>Tiles whose scores were computed.</summary>
+    public long TilesComputed { get; init; }
+
+    /// <summary>Tiles never computed because every key in them is in the future of every query (causal only).</summary>
+    public long TilesSkipped { get; init; }
+
     public void Dispose()
     {
         Output.Dispose();
@@ -44,6 +52,7 @@ public static class BlockedAttention
         var allowed = mask?.expand([.. query.shape[..^1], nk]);
         var outputs = new List<Tensor>();
         var lses = new List<Tensor>();
+        long computed = 0, skipped = 0;
         for (long qs = 0; qs < nq; qs += queryBlock)
         {
             long br = Math.Min(queryBlock, nq - qs);
@@ -55,7 +64,12 @@ public static class BlockedAttention
             var o = zeros([.. rows, value.shape[^1]], dtype: query.dtype, device: query.device);
             for (long ks = 0; ks < nk; ks += keyBlock)
             {
-                if (causal && ks > qs + br - 1) break;            // every key in this block and after is in the future
+                if (causal && ks > qs + br - 1)                   // every key in this block and after is in the future
+                {
+                    skipped += (nk - ks + keyBlock - 1) / keyBlock;
+                    break;
+                }
+                computed++;
                 long bc = Math.Min(keyBlock, nk - ks);
                 using var tile = NewDisposeScope();
                 var s = qi.matmul(key.narrow(-2, ks, bc).transpose(-2, -1));
@@ -73,7 +87,11 @@ public static class BlockedAttention
         }
         var output = cat(outputs, -2);
         var lse = cat(lses, -1);
-        return new BlockedAttentionResult(output.MoveToOuterDisposeScope(), lse.MoveToOuterDisposeScope());
+        return new BlockedAttentionResult(output.MoveToOuterDisposeScope(), lse.MoveToOuterDisposeScope())
+        {
+            TilesComputed = computed,
+            TilesSkipped = skipped,
+        };
     }
 
     /// <summary>

@@ -89,6 +89,8 @@ public static class Lesson23
         yield return ("an empty second block (all −∞)", R(3, 4, 1), Inf(3, 4));
         yield return ("an empty first block (all −∞)", Inf(2, 3), R(2, 3, 1));
         yield return ("rows where both blocks are empty", Inf(2, 3), cat([Inf(1, 3), R(1, 3, 1)], 0));
+        var same = R(3, 4, 1);
+        yield return ("equal maxima (the second block is the first one reversed)", same, same.flip(-1));
     }
 
     static IEnumerable<(string Name, Tensor M, Tensor L, Tensor O, Tensor S, Tensor V)> UpdateCases()

@@ -57,6 +57,20 @@ public class Lesson23ExerciseTests : TorchTest
         NotYet(Lesson23.MergeStates((ma, la, mb, lb) => { var m = ma.maximum(mb); return (m, la * (Safe(m) - ma).exp() + lb * (Safe(m) - mb).exp()); }), "wrong way");
 
     [Fact]
+    public void Merge_forgetting_the_tie_when_both_maxima_are_equal_is_caught()
+    {
+        // "if a's max is larger ... else if b's max is larger ...", with no branch for a tie: the second block is lost.
+        static (Tensor, Tensor) NoTie(Tensor ma, Tensor la, Tensor mb, Tensor lb)
+        {
+            var m = ma.maximum(mb);
+            var aWins = la + lb * (mb - Safe(m)).exp();
+            var bWins = lb + la * (ma - Safe(m)).exp();
+            return (m, where(ma.gt(mb), aWins, where(mb.gt(ma), bWins, la)));
+        }
+        NotYet(Lesson23.MergeStates(NoTie), "equal maxima");
+    }
+
+    [Fact]
     public void Update_reference_passes() => Assert.True(Lesson23.UpdateOutput(UpdateReference).Passed);
 
     [Fact]

@@ -37,6 +37,19 @@ public class BlockedAttentionTests : TorchTest
         Assert.True(bv.allclose(gv, rtol: 0, atol: 1e-5));
     }
 
+    [Theory]
+    [InlineData(8, 4, false, 4, 0)]     // 2 x 2 tiles, all needed
+    [InlineData(8, 4, true, 3, 1)]      // the tile above the diagonal is skipped
+    [InlineData(12, 4, true, 6, 3)]     // 3 x 3 tiles: the 3 above the diagonal are skipped
+    [InlineData(10, 4, true, 6, 3)]     // ragged last block: still a lower triangle of tiles
+    public void Forward_reports_the_tiles_it_computed_and_skipped(int n, int block, bool causal, long computed, long skipped)
+    {
+        var (q, k, v) = Qkv(n, n);
+        using var r = BlockedAttention.Forward(q, k, v, causal, queryBlock: block, keyBlock: block);
+        Assert.Equal(computed, r.TilesComputed);
+        Assert.Equal(skipped, r.TilesSkipped);
+    }
+
     [Fact]
     public void A_fully_masked_row_gives_zero_output_and_zero_gradient_not_NaN()
     {

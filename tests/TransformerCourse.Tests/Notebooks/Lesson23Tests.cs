@@ -46,6 +46,27 @@ public class Lesson23Tests
         Assert.All(rows, r => Assert.InRange(r.Ratio, 3, 4.0 * 384 / (3 * 64)));   // never above the limit 4 B_c / 3d the prose derives
         Assert.True(rows[2].Ratio - rows[1].Ratio < rows[1].Ratio - rows[0].Ratio, "the ratio levels off");
         Assert.All(rows, r => Assert.True(r.Share >= 94));
+        var limit = Lesson.Number(@"limit for large n: 4 B_c / 3d = ([\d.]+)x");
+        Assert.Equal(4.0 * 384 / (3 * 64), limit, 1);                                  // cell 5 says "the 8.0 printed above"
+        Assert.Contains("every ratio below it: True; each step up smaller than the last: True", Lesson.Printed);
+        Assert.All(rows, r => Assert.True(r.Ratio < limit));
+    }
+
+    [LessonFact]
+    public void The_written_out_blocked_loop_matches_naive_and_skips_the_same_tiles_as_the_library()
+    {
+        var runs = Regex.Matches(Lesson.Printed, @"(full|causal): the loop above vs naive: max \|difference\| = " + Num
+            + @", within 1e-5: True; tiles computed (\d+), skipped (\d+); BlockedAttention.Forward reports (\d+) and (\d+)").ToList();
+        Assert.Equal(["full", "causal"], runs.Select(m => m.Groups[1].Value));
+        foreach (var m in runs)
+        {
+            Assert.True(Parse(m.Groups[2].Value) <= 1e-5);
+            Assert.Equal(m.Groups[3].Value, m.Groups[5].Value);                       // the loop computes what Forward computes
+            Assert.Equal(m.Groups[4].Value, m.Groups[6].Value);
+            Assert.Equal(4 * 5, int.Parse(m.Groups[3].Value) + int.Parse(m.Groups[4].Value));   // 200/64 -> 4 query blocks, 200/48 -> 5 key blocks
+        }
+        Assert.Equal("0", runs[0].Groups[4].Value);                                   // nothing skipped without a mask
+        Assert.True(int.Parse(runs[1].Groups[4].Value) > 0, "causal skips tiles");
     }
 
     [LessonFact]
@@ -72,7 +93,8 @@ public class Lesson23Tests
         Assert.All(new[] { 1, 2, 3 }, i => Assert.True(Parse(g.Groups[i].Value) <= 1e-5));
         Assert.Contains("query 7: max |output| = 0, max |dQ| = 0; NaN anywhere: False", Lesson.Printed);
         Assert.True(Lesson.Number(@"other rows vs naive \(lesson 4's safe version\): max \|difference\| = " + Num) <= 1e-5);
-        Assert.Contains("tiles computed: 3, skipped as wholly in the future: 1", Lesson.Printed);
+        Assert.Contains("Forward reports tiles computed: 3, skipped as wholly in the future: 1", Lesson.Printed);
+        Assert.Contains("largest weight in the skipped tile (queries t0-t3, keys t4-t7): 0", Lesson.Printed);
         Assert.True(Lesson.Number(@"rebuilt weights vs naive: max \|difference\| = " + Num) <= 1e-5);
         Assert.Equal(1, Lesson.FigureCount("heatmap"));
     }

@@ -12,6 +12,7 @@ try
     {
         "run" => await RunCommand.ExecuteAsync(rest, stdout),
         "slides" => await SlidesCommand.ExecuteAsync(rest, stdout),
+        "read" => await SlidesCommand.ExecuteAsync(rest, stdout, reading: true),
         "train" => await TrainCommand.ExecuteAsync(rest, stdout),
         "sample" => await SampleCommand.ExecuteAsync(rest, stdout),
         "bench" => await BenchCommand.ExecuteAsync(rest, stdout),
@@ -41,6 +42,12 @@ int Help(string? problem = null)
               DIR/<section>/<lesson>.html (default DIR: slides/), with DIR/assets and DIR/index.html.
               --reuse takes existing executed copies from executed/ (or --executed DIR) instead of
               running the lessons again. Open a deck in a browser; press S for the speaker notes.
+
+          read [NOTEBOOK|FOLDER ...] [--out DIR] [--reuse] [--executed DIR]
+              The reading edition: the same as slides (same options), but each lesson opens as one page
+              to scroll (reveal.js's scroll view), DIR/<section>/<lesson>.html (default DIR: reading/),
+              with DIR/index.html for readers. Offline, relative links: open it from disk or publish
+              the folder as it is (GitHub Pages: .github/workflows/pages.yml). ?view=slides presents a page.
 
           train [--recipe cpu|gpu] [--device auto|cpu|cuda] [--out DIR] [--resume] [--steps N] [--data-mirror DIR]
               Train the capstone character GPT on Tiny Shakespeare (default out: runs/<recipe>/).

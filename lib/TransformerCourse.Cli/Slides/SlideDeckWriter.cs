@@ -42,7 +42,12 @@ public static partial class SlideDeckWriter
     /// <param name="notebookPath">Where the source notebook lives (relative links start there).</param>
     /// <param name="deckPath">Where the deck will be written.</param>
     /// <param name="assetsDirectory">The folder <see cref="SlideAssets"/> filled.</param>
-    public static SlideDeck Write(JsonObject notebook, string notebookPath, string deckPath, string assetsDirectory)
+    /// <param name="readingIndex">
+    /// For the reading edition (<c>course read</c>): the index page the lesson page links back to. The page then
+    /// opens in reveal.js's scroll view (<c>&lt;html data-view="scroll"&gt;</c>, see slides.js) under a bar linking
+    /// the index and the same page as a deck (<c>?view=slides</c>). Null for a deck.
+    /// </param>
+    public static SlideDeck Write(JsonObject notebook, string notebookPath, string deckPath, string assetsDirectory, string? readingIndex = null)
     {
         var deckDirectory = Path.GetDirectoryName(Path.GetFullPath(deckPath))!;
         var links = new LinkRewriter(Path.GetDirectoryName(Path.GetFullPath(notebookPath))!, deckDirectory);
@@ -93,7 +98,9 @@ public static partial class SlideDeckWriter
                 body.Append("</section>\n");
             }
         }
-        var document = Template(HtmlText.Encode(label), assets, outputs.UsesPlotly, body.ToString());
+        var nav = readingIndex is null ? null : ReadingNav(HtmlText.Encode(label),
+            Path.GetRelativePath(deckDirectory, Path.GetFullPath(readingIndex)).Replace('\\', '/'));
+        var document = Template(HtmlText.Encode(label), assets, outputs.UsesPlotly, body.ToString(), nav);
         return new SlideDeck(title, document, stacks.Sum(s => s.Count), outputs.UsesPlotly);
     }
 
@@ -211,9 +218,14 @@ public static partial class SlideDeckWriter
     [GeneratedRegex(@"^#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", RegexOptions.Multiline)]
     private static partial Regex Heading();
 
-    static string Template(string title, string assets, bool plotly, string slides) => $$"""
+    /// <summary>The reading page's bar: back to the index, the lesson's name, the same page as slides.</summary>
+    static string ReadingNav(string title, string index) =>
+        $"<nav class=\"reading-nav\"><a class=\"reading-index\" href=\"{HtmlText.Encode(index)}\">← All lessons</a>" +
+        $"<span class=\"reading-title\">{title}</span><a class=\"reading-slides\" href=\"?view=slides\">Present as slides</a></nav>\n";
+
+    static string Template(string title, string assets, bool plotly, string slides, string? readingNav) => $$"""
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en"{{(readingNav is null ? "" : " data-view=\"scroll\"")}}>
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -228,7 +240,7 @@ public static partial class SlideDeckWriter
         </head>
         <body>
         <div class="reveal">
-        <div class="deck-label">{{title}}</div>
+        {{readingNav}}<div class="deck-label">{{title}}</div>
         <div class="slides">
         {{slides}}</div>
         </div>

@@ -6,14 +6,18 @@ namespace TransformerCourse.Cli.Slides;
 /// <c>course slides [notebooks or folders…] [--out DIR] [--reuse] [--executed DIR]</c>: execute lessons (or,
 /// with --reuse, take their executed copies where there are any) and write one offline reveal.js
 /// deck per lesson to DIR/&lt;section&gt;/&lt;lesson&gt;.html, the assets to DIR/assets and an index to DIR/index.html.
+/// <c>course read</c> (same options, DIR default reading/) writes the reading edition the same way: each lesson the
+/// same deck, opening in reveal.js's scroll view as a page to read, under an index for readers.
 /// </summary>
 public static class SlidesCommand
 {
-    public static async Task<int> ExecuteAsync(string[] args, TextWriter stdout)
+    /// <param name="reading">True for <c>course read</c>: the reading edition rather than decks.</param>
+    public static async Task<int> ExecuteAsync(string[] args, TextWriter stdout, bool reading = false)
     {
         var root = CourseRoot.Find();
-        var line = new CommandLine("slides", args, new HashSet<string> { "out", "executed" }, new HashSet<string> { "reuse" });
-        var outDir = Path.GetFullPath(line.Text("out") ?? Path.Combine(root, "slides"));
+        var line = new CommandLine(reading ? "read" : "slides", args, new HashSet<string> { "out", "executed" }, new HashSet<string> { "reuse" });
+        var outDir = Path.GetFullPath(line.Text("out") ?? Path.Combine(root, reading ? "reading" : "slides"));
+        var kind = reading ? "pages" : "decks";
         var executedDir = Path.GetFullPath(line.Text("executed") ?? Path.Combine(root, "executed"));
         var reuse = line.Has("reuse");
         var targets = line.Positional;
@@ -86,7 +90,7 @@ public static class SlidesCommand
                 continue;
             }
             var deckPath = Path.Combine(outDir, section, name + ".html");
-            var deck = SlideDeckWriter.Write(json, notebook, deckPath, assets);
+            var deck = SlideDeckWriter.Write(json, notebook, deckPath, assets, reading ? Path.Combine(outDir, "index.html") : null);
             Directory.CreateDirectory(Path.GetDirectoryName(deckPath)!);
             var temp = deckPath + ".tmp";
             await File.WriteAllTextAsync(temp, deck.Html);
@@ -95,8 +99,8 @@ public static class SlidesCommand
             stdout.WriteLine($"    {deck.SlideCount} slides{(deck.UsesPlotly ? ", with charts" : "")} → {Path.GetRelativePath(root, deckPath)}");
         }
 
-        var index = SlideIndexWriter.Write(root, outDir);
-        stdout.WriteLine($"{notebooks.Count - failedNotebooks.Count} of {notebooks.Count} decks written without errors or warnings; index: {Path.GetRelativePath(root, index)}");
+        var index = SlideIndexWriter.Write(root, outDir, reading);
+        stdout.WriteLine($"{notebooks.Count - failedNotebooks.Count} of {notebooks.Count} {kind} written without errors or warnings; index: {Path.GetRelativePath(root, index)}");
         foreach (var f in failed) stdout.WriteLine("FAILED " + f);
         return failed.Count == 0 ? 0 : 1;
     }

@@ -94,6 +94,96 @@ public sealed class DeckBrowser : IAsyncDisposable
         };
     }
 
+    /// <summary>
+    /// Opens a page of the reading edition (course read), which must start in reveal.js's scroll view, and checks
+    /// that every slide is laid out on a page of its own, in order, with nothing waiting to appear; then the same
+    /// figure, maths and legibility checks as a deck. Screenshots: the top of the page and the first chart.
+    /// </summary>
+    public async Task<DeckReport> CheckReadingAsync(string pagePath, string screenshotDirectory)
+    {
+        await using var session = await NewSessionAsync();
+        var page = await session.Context.NewPageAsync();
+        await OpenAsync(page, pagePath);
+
+        var layout = await page.EvaluateAsync<JsonElement>(ScrollLayoutScript);
+        var checks = await page.EvaluateAsync<JsonElement>(ChecksScript);
+        var (laidOut, legibility) = await CheckLegibilityAsync(page);
+
+        Directory.CreateDirectory(screenshotDirectory);
+        var screenshots = new List<string>();
+        foreach (var (selector, why) in new[] { ("", "top"), ("section .js-plotly-plot", "chart") })
+        {
+            // The top of the page (its bar of links and the title slide), then the first chart's slide.
+            var found = await page.EvaluateAsync<bool>(
+                "(selector) => { if (!selector) { (document.querySelector('.reveal-viewport') || document.scrollingElement).scrollTop = 0; return true; } " +
+                "const e = document.querySelector('.reveal .slides ' + selector); if (!e) return false; " +
+                "(e.closest('.scroll-page') || e).scrollIntoView({ block: 'start' }); return true; }", selector);
+            if (!found) continue;
+            await page.WaitForTimeoutAsync(100);
+            var file = Path.Combine(screenshotDirectory, $"page-{why}.png");
+            await page.ScreenshotAsync(new() { Path = file });
+            screenshots.Add(file);
+        }
+
+        return new DeckReport
+        {
+            Deck = pagePath,
+            ConsoleErrors = [.. session.Errors],
+            FailedRequests = [.. session.Failed],
+            BlockedRequests = [.. session.Blocked],
+            TotalSlides = layout.GetProperty("total").GetInt32(),
+            VisitedSlides = layout.GetProperty("onPages").GetInt32(),
+            Steps = 0,
+            Figures = checks.GetProperty("figures").GetInt32(),
+            Plots = checks.GetProperty("plots").GetInt32(),
+            UndrawnPlots = Strings(checks.GetProperty("undrawn")),
+            MathElements = checks.GetProperty("math").GetInt32(),
+            KatexElements = checks.GetProperty("katex").GetInt32(),
+            KatexErrors = checks.GetProperty("katexErrors").GetInt32(),
+            RawTex = Strings(checks.GetProperty("rawTex")),
+            Screenshots = screenshots,
+            Legibility = legibility,
+            LaidOutSlides = laidOut,
+            ScrollLayout = Strings(layout.GetProperty("problems")),
+        };
+    }
+
+    /// <summary>The scroll view's layout: one page per leaf slide, in order down the page, all shown; scrolling reaches the end.</summary>
+    const string ScrollLayoutScript = """
+        async () => {
+          const problems = [];
+          if (!Reveal.isScrollView()) problems.push('the page did not open in the scroll view');
+          const root = document.querySelector('.reveal .slides');
+          const leaves = [...root.querySelectorAll('section')].filter(s => s.querySelector('section') === null);
+          const pages = [...root.querySelectorAll('.scroll-page')];
+          if (pages.length !== leaves.length) problems.push(`${pages.length} pages for ${leaves.length} slides`);
+          let onPages = 0, previousTop = -Infinity;
+          leaves.forEach((slide, i) => {
+            const page = slide.closest('.scroll-page');
+            if (!page) { problems.push(`slide ${i + 1} is not on a page`); return; }
+            if (page.querySelectorAll('section').length !== 1) problems.push(`slide ${i + 1} shares its page`);
+            const box = page.getBoundingClientRect(), own = slide.getBoundingClientRect();
+            if (box.height < 100 || own.width < 100) problems.push(`slide ${i + 1}: page ${Math.round(box.width)} x ${Math.round(box.height)} px, slide ${Math.round(own.width)} px wide`);
+            else if (!slide.checkVisibility({ visibilityProperty: true, opacityProperty: true })) problems.push(`slide ${i + 1} is hidden`);
+            else if (box.top < previousTop + 99) problems.push(`slide ${i + 1} is not below slide ${i}`);
+            else onPages++;
+            previousTop = box.top;
+          });
+          const waiting = root.querySelectorAll('.fragment').length;
+          if (waiting > 0) problems.push(`${waiting} fragments would appear only step by step`);
+          // Scrolling to the end shows the last slide.
+          const viewport = document.querySelector('.reveal-viewport') || document.scrollingElement;
+          viewport.scrollTop = viewport.scrollHeight;
+          await new Promise(r => setTimeout(r, 300));
+          const last = leaves[leaves.length - 1], at = Reveal.getIndices();
+          if (last && (at.h !== Reveal.getIndices(last).h || (at.v || 0) !== (Reveal.getIndices(last).v || 0)))
+            problems.push(`scrolled to the end, reveal.js is at slide h ${at.h}, v ${at.v || 0}, not the last one`);
+          viewport.scrollTop = 0;
+          await new Promise(r => setTimeout(r, 50));
+          return { total: Reveal.getTotalSlides(), onPages, problems };
+        }
+        """;
+
     static readonly Lazy<string> LegibilityScript = new(() =>
         File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Slides", "legibility.js")));
 

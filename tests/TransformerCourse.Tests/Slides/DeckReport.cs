@@ -23,6 +23,8 @@ public sealed record DeckReport
     public required IReadOnlyList<string> Screenshots { get; init; }
     /// <summary>Slides that do not fit the canvas, run into the footer or show text below 14 px (legibility.js), one line each.</summary>
     public required IReadOnlyList<string> Legibility { get; init; }
+    /// <summary>For a page of the reading edition: what is wrong with its scroll view (slides off their pages, hidden fragments…).</summary>
+    public IReadOnlyList<string> ScrollLayout { get; init; } = [];
     /// <summary>Leaf slides after slides.js continued the long ones.</summary>
     public required int LaidOutSlides { get; init; }
 
@@ -33,6 +35,7 @@ public sealed record DeckReport
             .Concat(BlockedRequests.Select(r => "blocked (non-file) request: " + r))
             .Concat(UndrawnPlots.Select(p => "plot not drawn: " + p))
             .Concat(RawTex.Select(t => "untypeset TeX: " + t))
+            .Concat(ScrollLayout.Select(p => "scroll view: " + p))
             .Concat(Legibility)
             .Concat(KatexErrors > 0 ? [$"{KatexErrors} KaTeX errors"] : [])
             .Concat(VisitedSlides != TotalSlides ? [$"walked {VisitedSlides} of {TotalSlides} slides"] : []);

@@ -83,6 +83,52 @@ public static class SyntheticNotebook
         return source;
     }
 
+    public const string GridName = "00-chart-grid";
+    public const int GridPanels = 16;
+
+    /// <summary>
+    /// A notebook whose one figure is a grid of <see cref="GridPanels"/> small heatmaps (150 px, with the margins
+    /// Charts.HeatmapGrid gives every panel), as lesson 28 draws all 16 heads of its model, after code and printed
+    /// text: the deck must lay the grid out to fit a slide (no row runs off it). Returns the source's path.
+    /// </summary>
+    public static string WriteGrid(string notebooksDirectory, string executedDirectory)
+    {
+        var source = Path.Combine(notebooksDirectory, Section, GridName + ".ipynb");
+        var executed = Path.Combine(executedDirectory, Section, GridName + ".ipynb");
+        Directory.CreateDirectory(Path.GetDirectoryName(source)!);
+        Directory.CreateDirectory(Path.GetDirectoryName(executed)!);
+        var ticks = string.Join(",", Enumerable.Range(0, 20));
+        var labels = string.Join(",", "GREMIO:⏎Good␣morrow,".Select(c => $"\"{c}\""));
+        var panels = string.Concat(Enumerable.Range(0, GridPanels).Select(i =>
+        {
+            var z = string.Join(",", Enumerable.Range(0, 20).Select(r => "[" + string.Join(",", Enumerable.Range(0, 20).Select(c => c <= r ? (1.0 / (r + 1)).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) : "0")) + "]"));
+            return $"<div id=\"grid-panel-{i}\" style=\"width: 150px; height: 150px;\"></div>\n<script>\n" +
+                   $"var data = [{{\"type\":\"heatmap\",\"z\":[{z}],\"colorscale\":\"Blues\",\"reversescale\":true,\"zmin\":0}}];\n" +
+                   $"var layout = {{\"title\":\"layer {i / 4 + 1}, head {i % 4 + 1}\",\"width\":150.0,\"height\":150.0,\"margin\":{{\"l\":70.0,\"r\":10.0,\"t\":60.0,\"b\":70.0}}," +
+                   $"\"xaxis\":{{\"title\":\"key\",\"tickvals\":[{ticks}],\"ticktext\":[{labels}],\"tickangle\":-45.0}}," +
+                   $"\"yaxis\":{{\"title\":\"query\",\"autorange\":\"reversed\",\"tickvals\":[{ticks}],\"ticktext\":[{labels}]}}}};\n" +
+                   $"Plotly.newPlot('grid-panel-{i}', data, layout);\n</script>";
+        }));
+        var figure = "<div class=\"course-figure\" data-kind=\"heatmap\"><div><b>All 16 attention heads of a model on one line</b></div>" +
+                     $"<div style=\"display:flex;flex-wrap:wrap;gap:4px\">{panels}</div></div>";
+        JsonObject Build(bool withOutputs) => new()
+        {
+            ["nbformat"] = 4,
+            ["nbformat_minor"] = 5,
+            ["metadata"] = new JsonObject { ["polyglot_notebook"] = new JsonObject { ["kernelInfo"] = new JsonObject { ["defaultKernelName"] = "csharp" } } },
+            ["cells"] = new JsonArray(
+                Markdown("slide", "# Chart grid\n\nMany small charts in one figure."),
+                Markdown("slide", "## Every head at once\n\nOne figure, sixteen panels, after the code that draws them."),
+                Code("-", string.Join("\n", Enumerable.Range(1, 9).Select(i => $"var line{i} = {i}; // the code above the grid")),
+                    withOutputs ? new JsonArray(Stream("line: \"GREMIO:⏎Good␣morrow,\" (20 characters)\nprobe check: ok\n"),
+                        Display(new JsonObject { ["text/html"] = figure, ["text/plain"] = "Figure" })) : [])),
+        };
+        File.WriteAllText(source, Build(false).ToJsonString());
+        File.WriteAllText(executed, Build(true).ToJsonString());
+        File.SetLastWriteTimeUtc(source, DateTime.UtcNow.AddMinutes(-1));
+        return source;
+    }
+
     static JsonObject Build(bool withOutputs, string plotlyBundle)
     {
         var figure = "<div class=\"course-figure\" data-kind=\"line\">" +

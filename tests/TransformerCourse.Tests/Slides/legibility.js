@@ -5,6 +5,8 @@
 //  - text or pictures that overlap the footer (the deck label and the slide number);
 //  - visible text rendered below MIN_PX: computed font size x CSS zoom (slides.js's fit) x the deck's scale.
 // Speaker notes, KaTeX's hidden MathML and text scrolled out of view in its box are not looked at.
+// In reveal.js's scroll view (the reading edition) each slide is a page of its own: the canvas is the slide's
+// width and its page's height (the page hides what runs past it), and slides are numbered in page order.
 async () => {
   const MIN_PX = 14;
   const TOLERANCE = 1;
@@ -13,6 +15,12 @@ async () => {
     .filter(e => e.checkVisibility({ visibilityProperty: true, opacityProperty: true }));
   // reveal.js scales the canvas with a transform, or with zoom (then currentCSSZoom already counts it).
   const deckScale = () => getComputedStyle(slidesElement).zoom !== '1' ? 1 : Reveal.getScale();
+  const scrollView = Reveal.isScrollView();
+  const canvasOf = slide => {
+    if (!scrollView) return slidesElement.getBoundingClientRect();
+    const page = slide.closest('.scroll-page-content').getBoundingClientRect(), own = slide.getBoundingClientRect();
+    return { left: own.left, right: own.right, top: page.top, bottom: page.bottom };
+  };
   const problems = [];
   const describe = e => {
     let d = e.tagName.toLowerCase();
@@ -46,9 +54,9 @@ async () => {
     const indices = Reveal.getIndices(slide);
     Reveal.slide(indices.h, indices.v || 0, 9999);
     await new Promise(r => setTimeout(r, 0));
-    const number = Reveal.getSlidePastCount(slide) + 1;
+    const number = scrollView ? leaves.indexOf(slide) + 1 : Reveal.getSlidePastCount(slide) + 1;
     const where = `slide ${number} (h ${indices.h}, v ${indices.v || 0})`;
-    const canvas = slidesElement.getBoundingClientRect();
+    const canvas = canvasOf(slide);
     const scale = deckScale();
     const footerRects = footer.map(f => ({ element: f, rect: f.getBoundingClientRect() }));
     const outside = new Map(), intoFooter = new Map(), small = new Map();

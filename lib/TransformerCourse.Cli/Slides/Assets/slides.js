@@ -7,7 +7,10 @@
          cut between cells, between the parts the exporter cut long code into, or between paragraphs;
       c. only then is a slide shrunk (CSS zoom), and never so far that its smallest text drops below LEGIBLE_PX.
       What still does not fit is left to overflow, where the deck test (tests/…/Slides/legibility.js) reports it.
-   3. Start reveal.js with code highlighting and the speaker view (press S). */
+   3. Start reveal.js with code highlighting and the speaker view (press S).
+   The reading edition (`course read`, <html data-view="scroll">) and any deck opened with ?view=scroll start
+   in reveal.js's scroll view instead: the same slides, laid out as above, one under the other as a page to
+   scroll, with every fragment shown; ?view=slides opens a reading page as a deck. */
 (function () {
   'use strict';
 
@@ -18,9 +21,15 @@
   var LEGIBLE_PX = 14 * 1.04;
   // Charts are redrawn down to this fraction of their size; a row of charts narrower still wraps.
   var MIN_CHART = 0.45;
+  // A grid of many small charts (lesson 28's 16 heads) may be drawn up to this much larger to fill its slide.
+  var MAX_GRID = 1.5;
+  // Height of the "… (continued)" heading a continuation slide starts with (h3 at 0.8em, with its margin).
+  var CONTINUED_HEADING = 48;
   var reveal = document.querySelector('.reveal');
   var slides = reveal.querySelector('.slides');
   var toArray = function (list) { return Array.prototype.slice.call(list); };
+  var view = new URLSearchParams(window.location.search).get('view') || document.documentElement.getAttribute('data-view');
+  var reading = view === 'scroll';
 
   function typeset() {
     if (!window.katex) { console.error('KaTeX did not load: maths stays as TeX.'); return; }
@@ -58,13 +67,15 @@
       var plots = toArray(figure.querySelectorAll('.js-plotly-plot'));
       var floor = Math.max(MIN_CHART, Math.max.apply(null, plots.map(plotAreaFloor)));
       var scale = available / natural;
-      if (scale < MIN_CHART && plots.length > 1) {
-        // Too many charts for one row: let the row wrap into a grid, as large as fits the slide.
+      // Too many charts for one row (the row would have to shrink below MIN_CHART, or below what the charts'
+      // margins allow): let the row wrap into a grid, as large as fits a slide of its own, up to MAX_GRID.
+      if ((scale < MIN_CHART || scale < floor) && plots.length > 1) {
         figure.classList.add('wrap');
         var width = Math.max.apply(null, plots.map(function (p) { return p.offsetWidth; })) + 4;
         var height = Math.max.apply(null, plots.map(function (p) { return p.offsetHeight; })) + 4;
-        var room = AVAILABLE - (figure.scrollHeight - height);
-        for (scale = 1; scale > floor; scale -= 0.02) {
+        // The slide the grid may end up alone on: a "(continued)" heading and the figure's own title above it.
+        var room = AVAILABLE - CONTINUED_HEADING - (figure.scrollHeight - height);
+        for (scale = MAX_GRID; scale > floor; scale -= 0.02) {
           var columns = Math.max(1, Math.floor(available / (width * scale)));
           if (width * scale <= available && Math.ceil(plots.length / columns) * height * scale <= room) break;
         }
@@ -72,7 +83,7 @@
       // Never below legibility, nor so small that a chart's margins leave no room for the plot itself (plotly
       // throws then); a grid that still does not fit moves on to a continuation slide instead.
       scale = Math.max(scale, floor);
-      if (scale >= 0.995) return;
+      if (Math.abs(scale - 1) < 0.005) return;
       plots.forEach(function (plot) {
         var width = Math.floor(plot.offsetWidth * scale), height = Math.floor(plot.offsetHeight * scale);
         plot.style.width = width + 'px';
@@ -240,8 +251,16 @@
     return toArray(slides.querySelectorAll('section')).filter(function (s) { return s.querySelector('section') === null; });
   }
 
+  // The reading edition shows each slide whole: what would appear step by step is there from the start.
+  function showFragments() {
+    toArray(slides.querySelectorAll('.fragment')).forEach(function (fragment) {
+      fragment.classList.remove('fragment');
+      fragment.classList.add('was-fragment');
+    });
+  }
+
   function start() {
-    return Reveal.initialize({
+    var options = {
       width: WIDTH,
       height: HEIGHT,
       margin: 0.04,
@@ -251,7 +270,10 @@
       showNotes: false,
       pdfSeparateFragments: false,
       plugins: [RevealHighlight, RevealNotes]
-    });
+    };
+    // A page to read: each slide at the width of the window, one under the other (reveal.js's compact layout).
+    if (reading) Object.assign(options, { view: 'scroll', scrollLayout: 'compact', scrollSnap: false, scrollProgress: true });
+    return Reveal.initialize(options);
   }
 
   typeset();
@@ -267,6 +289,15 @@
       var box = section.querySelector(':scope > .slide-fit');
       if (box) shrink(box);
     });
+    if (reading) {
+      showFragments();
+      // reveal.js's scroll view moves every slide onto a page of its own and drops the vertical stacks it knows
+      // as such ("stack"); at start-up it has not marked them yet, so mark them here or they stay behind, empty.
+      toArray(slides.querySelectorAll(':scope > section')).forEach(function (section) {
+        if (section.querySelector('section')) section.classList.add('stack');
+      });
+      document.documentElement.classList.add('reading-view');
+    }
     reveal.classList.remove('measuring');
     return start();
   });

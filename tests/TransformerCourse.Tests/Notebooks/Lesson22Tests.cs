@@ -54,15 +54,15 @@ public class Lesson22Tests
     [LessonFact]
     public void The_vit_reaches_its_stated_accuracy_and_beats_the_baseline_trained_the_same_way()
     {
-        double baseline = Lesson.Number(@"logistic regression: [\d,]+ parameters, 900 steps in [\d.]+ s, held-out accuracy " + Num);
-        double vit = Lesson.Number(@"tiny ViT: +[\d,]+ parameters, 900 steps in [\d.]+ s, held-out accuracy " + Num);
+        double baseline = Lesson.Number(@"logistic regression: [\d,]+ parameters, 600 steps in [\d.]+ s, held-out accuracy " + Num);
+        double vit = Lesson.Number(@"tiny ViT: +[\d,]+ parameters, 600 steps in [\d.]+ s, held-out accuracy " + Num);
         double chance = Lesson.Number(@"chance \(always the most common class\): " + Num);
         Assert.True(baseline > 3 * chance, "the baseline is far above chance");
         Assert.True(vit > baseline, $"ViT {vit} must beat the baseline {baseline}");
         Assert.Contains("(the ViT makes fewer;", Lesson.Printed);
         if (RealDigits)
         {
-            Assert.True(vit >= 0.94, $"the stated held-out accuracy floor is 0.94, got {vit}");
+            Assert.True(vit >= 0.93, $"the stated held-out accuracy floor is 0.93, got {vit}");
             Assert.InRange(baseline, 0.85, 0.95);
         }
         Assert.Matches(@"most frequent ViT mistake: a \S+ read as a \S+, \d+ times", Lesson.Printed);

@@ -55,6 +55,9 @@ public static class Lesson17
                 Expect(!Matches(got, Reference(probs, p, sorted: false)) && !Matches(got, Reference(probs, p, sorted: false, keepCrossing: false)),
                     $"{shown}: the tokens were taken in id order, not from the most likely down: sort by probability first.");
                 Expect(!Matches(got, Reference(probs, p, extra: 1)), $"{shown}: one token too many is kept; stop right after the token that crosses p.");
+                var sortedWant = want.OrderByDescending(x => x).ToArray();
+                Expect(!Matches(got, sortedWant) || Matches(sortedWant, want),
+                    $"{shown}: the kept probabilities come back in sorted order (largest first), not at their tokens' ids; put each one back at the id it came from.");
                 Expect(sameSet, $"{shown}: a different set of tokens is kept.");
                 Expect(false, $"{shown}: the right tokens are kept, but not in the right proportions; top-p only cuts, it must not change the ratios between the kept tokens.");
             }
@@ -109,7 +112,7 @@ public static class Lesson17
                 var flipped = z.Select((x, i) => seen.Contains(i) ? (x > 0 ? x * penalty : x / penalty) : x).ToArray();
                 Expect(!Matches(got, flipped), $"{shown}: the seen tokens became MORE likely: positive logits must shrink and negative ones grow more negative.");
                 Expect(!Matches(got, z.Select((x, i) => seen.Contains(i) ? x - penalty : x).ToArray()) && !Matches(got, z.Select((x, i) => seen.Contains(i) ? x - Math.Log(penalty) : x).ToArray()),
-                    $"{shown}: the penalty was subtracted; CTRL's penalty divides positive logits and multiplies negative ones.");
+                    $"{shown}: the penalty was subtracted; this penalty divides a positive logit by θ and multiplies a negative one by θ (Hugging Face's variant of CTRL's penalty).");
                 Expect(false, $"{shown}.");
             }
         });

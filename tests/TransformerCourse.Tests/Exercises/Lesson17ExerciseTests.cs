@@ -191,4 +191,48 @@ public class Lesson17ExerciseTests : TorchTest
         Assert.False(verdict.Passed);
         Assert.Contains("Decoding.RepetitionPenalty", verdict.Feedback);
     }
+
+    [Fact]
+    public void Calling_DecodingSettings_for_top_p_does_not_count()
+    {
+        var verdict = Lesson17.TopP((logits, p) => new DecodingSettings(1.0, TopP: p).Distribution(logits));
+        Assert.False(verdict.Passed);
+        Assert.Contains("Decoding.TopP", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Returning_the_kept_mass_in_sorted_order_is_named()
+    {
+        // Right tokens and proportions, but left in sorted order instead of being put back at their ids.
+        var verdict = Lesson17.TopP((logits, p) =>
+        {
+            var probs = logits.softmax(-1);
+            var sorted = probs.sort(descending: true).Values;
+            var keep = (sorted.cumsum(0) - sorted) < p;
+            var kept = sorted * keep.to_type(sorted.dtype);
+            return kept / kept.sum();
+        });
+        Assert.False(verdict.Passed);
+        Assert.Contains("sorted order", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Calling_the_batch_library_penalty_does_not_count()
+    {
+        var verdict = Lesson17.RepetitionPenalty((logits, history, penalty) =>
+            Decoding.RepetitionPenalty(logits.unsqueeze(0), new[] { history }, penalty).squeeze(0));
+        Assert.False(verdict.Passed);
+        Assert.Contains("Decoding.RepetitionPenalty", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Calling_DecodingSettings_for_the_penalty_does_not_count()
+    {
+        // Temperature 1 with the penalty gives softmax of the penalised logits; the log recovers them up to a constant,
+        // which is still the library doing the work.
+        var verdict = Lesson17.RepetitionPenalty((logits, history, penalty) =>
+            new DecodingSettings(1.0, RepetitionPenalty: penalty).Distribution(logits, new[] { history }).log());
+        Assert.False(verdict.Passed);
+        Assert.Contains("Decoding.RepetitionPenalty", verdict.Feedback);
+    }
 }

@@ -168,6 +168,6 @@ public class Lesson17Tests
     {
         Assert.Equal(2, Lesson.Count(Exercise.FailMark));
         Assert.Equal(2, Lesson.Count(Exercise.PassMark));
-        Assert.Matches(@"(?s)NOT YET: your TopP — .*nothing was cut off.*PASS: your TopP.*NOT YET: your RepetitionPenalty — .*nothing changed for the tokens in the history.*PASS: your RepetitionPenalty", Lesson.Printed);
+        Assert.Matches(@"(?s)NOT YET: your TopP — .*nothing was cut off.*PASS: your TopP.*NOT YET: your RepetitionPenalty — .*nothing changed for the tokens in the histories.*PASS: your RepetitionPenalty", Lesson.Printed);
     }
 }

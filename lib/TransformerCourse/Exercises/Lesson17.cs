@@ -55,61 +55,83 @@ public static class Lesson17
                 Expect(!Matches(got, Reference(probs, p, sorted: false)) && !Matches(got, Reference(probs, p, sorted: false, keepCrossing: false)),
                     $"{shown}: the tokens were taken in id order, not from the most likely down: sort by probability first.");
                 Expect(!Matches(got, Reference(probs, p, extra: 1)), $"{shown}: one token too many is kept; stop right after the token that crosses p.");
+                var sortedWant = want.OrderByDescending(x => x).ToArray();
+                Expect(!Matches(got, sortedWant) || Matches(sortedWant, want),
+                    $"{shown}: the kept probabilities come back in sorted order (largest first), not at their tokens' ids; put each one back at the id it came from.");
                 Expect(sameSet, $"{shown}: a different set of tokens is kept.");
                 Expect(false, $"{shown}: the right tokens are kept, but not in the right proportions; top-p only cuts, it must not change the ratios between the kept tokens.");
             }
         });
 
     /// <summary>
-    /// Exercise 2: the repetition penalty. <c>yours(logits, history, penalty)</c> returns new logits (V) in which every
-    /// token that occurs in <c>history</c> is penalised once: a positive logit divided by the penalty, a negative one
-    /// multiplied by it.
+    /// Exercise 2: the repetition penalty on a batch. <c>yours(logits, histories, penalty)</c> gets float64 logits
+    /// (B, V) and one history per row, and returns new logits (B, V) in which every token that occurs in a row's own
+    /// history is penalised once in that row: a positive logit divided by the penalty, a negative one multiplied by it
+    /// (Hugging Face's variant of CTRL's penalty).
     /// </summary>
-    public static Verdict RepetitionPenalty(Func<Tensor, long[], double, Tensor> yours) => Check("your RepetitionPenalty",
-        "go back to the section on the repetition penalty: what must happen to a seen token's probability, and what do dividing and multiplying do to a negative number?",
+    public static Verdict RepetitionPenalty(Func<Tensor, long[][], double, Tensor> yours) => Check("your RepetitionPenalty",
+        "go back to the section on the repetition penalty: whose history does each row look at, what must happen to a seen token's logit, and what do dividing and multiplying do to a negative number?",
         () =>
         {
-            var cases = new List<(double[] Logits, long[] History, double Penalty)>
+            var cases = new List<(double[][] Logits, long[][] Histories, double Penalty)>
             {
-                ([2.0, -1.0, 0.5, 3.0, -2.0], [0, 1], 2.0),
-                ([2.0, -1.0, 0.5, 3.0, -2.0], [1, 1, 1, 4], 1.5),     // repeats count once
-                ([2.0, -1.0, 0.0, 3.0, -2.0], [2, 3, 3], 1.3),
-                ([1.0, 1.0, -1.0], [], 2.0),
+                ([[2.0, -1.0, 0.5, 3.0, -2.0], [2.0, -1.0, 0.0, 3.0, -2.0], [1.5, 0.5, -0.5, -3.0, 2.0]], [[0, 1], [2, 3, 3], [1, 1, 1, 4]], 1.5),
+                ([[2.0, -1.0, 0.5, 3.0, -2.0], [2.0, -1.0, 0.5, 3.0, -2.0]], [[0, 1], [3, 4]], 2.0),   // same logits, different histories
+                ([[1.0, 1.0, -1.0]], [[]], 2.0),                                                         // empty history
             };
             var random = new Random(17);
             for (int i = 0; i < 5; i++)
             {
-                int v = random.Next(4, 10);
-                cases.Add((Enumerable.Range(0, v).Select(_ => Math.Round(random.NextDouble() * 6 - 3, 2)).ToArray(),
-                    Enumerable.Range(0, random.Next(1, 8)).Select(_ => (long)random.Next(v)).ToArray(), Math.Round(1.1 + random.NextDouble(), 2)));
+                int v = random.Next(4, 10), b = random.Next(2, 5);
+                cases.Add((Enumerable.Range(0, b).Select(_ => Enumerable.Range(0, v).Select(_ => Math.Round(random.NextDouble() * 6 - 3, 2)).ToArray()).ToArray(),
+                    Enumerable.Range(0, b).Select(_ => Enumerable.Range(0, random.Next(1, 8)).Select(_ => (long)random.Next(v)).ToArray()).ToArray(),
+                    Math.Round(1.1 + random.NextDouble(), 2)));
             }
-            foreach (var (z, history, penalty) in cases)
+            foreach (var (rows, histories, penalty) in cases)
             {
-                var logits = tensor(z, dtype: ScalarType.Float64);
+                int b = rows.Length, v = rows[0].Length;
+                var logits = tensor(rows.SelectMany(r => r).ToArray(), [b, v], dtype: ScalarType.Float64);
                 var before = logits.clone();
-                string call = $"RepetitionPenalty([{string.Join(", ", z)}], history [{string.Join(", ", history)}], {penalty})";
-                var answer = Forbidding(["Decoding.RepetitionPenalty"], () => yours(logits, history.ToArray(), penalty));
+                string call = $"RepetitionPenalty([{string.Join("; ", rows.Select(r => string.Join(", ", r)))}], histories [{string.Join("; ", histories.Select(h => "[" + string.Join(", ", h) + "]"))}], {penalty})";
+                var answer = Forbidding(["Decoding.RepetitionPenalty"], () => yours(logits, histories.Select(h => h.ToArray()).ToArray(), penalty));
                 Expect(answer is not null, $"{call} returns null.");
                 Expect(Same(logits, before, 0), $"{call} changed the logits it was given (an in-place operation?); return new logits.");
-                Expect(answer!.shape.SequenceEqual(new long[] { z.Length }), $"{call} has shape {Guard.Shape(answer)}; expected [{z.Length}].");
+                Expect(answer!.shape.SequenceEqual(new long[] { b, v }), $"{call} has shape {Guard.Shape(answer)}; expected [{b}, {v}], one row per history.");
                 var got = answer.detach().to_type(ScalarType.Float64).cpu().data<double>().ToArray();
-                var seen = history.ToHashSet();
-                var want = z.Select((x, i) => seen.Contains(i) ? (x > 0 ? x / penalty : x * penalty) : x).ToArray();
+                var z = rows.SelectMany(r => r).ToArray();
+                // Applies a per-row rule (logit, seen count in that row's history) to every row.
+                double[] Apply(Func<int, long[]> historyOf, Func<double, int, double> rule) =>
+                    rows.SelectMany((row, r) =>
+                    {
+                        var counts = historyOf(r).GroupBy(t => t).ToDictionary(g => g.Key, g => g.Count());
+                        return row.Select((x, i) => counts.TryGetValue(i, out var c) ? rule(x, c) : x);
+                    }).ToArray();
+                double Right(double x, int _) => x > 0 ? x / penalty : x * penalty;
+                var want = Apply(r => histories[r], Right);
                 if (Matches(got, want)) continue;
-                string shown = $"{call} gives [{string.Join(", ", got.Select(x => x.ToString("0.###")))}] instead of [{string.Join(", ", want.Select(x => x.ToString("0.###")))}]";
-                Expect(!(Math.Abs(got.Select(Math.Exp).Sum() - 1) < 1e-6), $"{shown}: it returns probabilities; return the penalised logits (a strategy turns them into a distribution afterwards).");
-                var unseen = Enumerable.Range(0, z.Length).Where(i => !seen.Contains(i)).ToList();
-                Expect(unseen.All(i => Math.Abs(got[i] - z[i]) < 1e-9), $"{shown}: token {unseen.FirstOrDefault(i => Math.Abs(got[i] - z[i]) >= 1e-9)} is not in the history but its logit changed.");
-                Expect(!Matches(got, z), $"{shown}: nothing changed for the tokens in the history.");
-                var divided = z.Select((x, i) => seen.Contains(i) ? x / penalty : x).ToArray();
-                Expect(!Matches(got, divided), $"{shown}: a negative logit was divided by the penalty, which moves it towards 0 and makes that token MORE likely; negative logits must be multiplied.");
-                var counts = history.GroupBy(t => t).ToDictionary(g => g.Key, g => g.Count());
-                var perOccurrence = z.Select((x, i) => counts.TryGetValue(i, out var c) ? (x > 0 ? x / Math.Pow(penalty, c) : x * Math.Pow(penalty, c)) : x).ToArray();
-                Expect(!Matches(got, perOccurrence), $"{shown}: a token that occurs several times in the history was penalised once per occurrence; each seen token is penalised once.");
-                var flipped = z.Select((x, i) => seen.Contains(i) ? (x > 0 ? x * penalty : x / penalty) : x).ToArray();
-                Expect(!Matches(got, flipped), $"{shown}: the seen tokens became MORE likely: positive logits must shrink and negative ones grow more negative.");
-                Expect(!Matches(got, z.Select((x, i) => seen.Contains(i) ? x - penalty : x).ToArray()) && !Matches(got, z.Select((x, i) => seen.Contains(i) ? x - Math.Log(penalty) : x).ToArray()),
-                    $"{shown}: the penalty was subtracted; CTRL's penalty divides positive logits and multiplies negative ones.");
+                string Show(double[] a) => string.Join("; ", a.Chunk(v).Select(r => string.Join(", ", r.Select(x => x.ToString("0.###")))));
+                string shown = $"{call} gives [{Show(got)}] instead of [{Show(want)}]";
+                Expect(!got.Chunk(v).All(r => Math.Abs(r.Select(Math.Exp).Sum() - 1) < 1e-6), $"{shown}: it returns probabilities; return the penalised logits (a strategy turns them into a distribution afterwards).");
+                var union = histories.SelectMany(h => h).ToArray();
+                Expect(!Matches(got, Apply(_ => union, Right)) || b == 1,
+                    $"{shown}: every row was penalised for the tokens of all the histories; each row has its own history.");
+                Expect(!Matches(got, Apply(_ => histories[0], Right)) || b == 1,
+                    $"{shown}: every row was penalised with the history of row 0; row r uses histories[r].");
+                for (int r = 0; r < b; r++)
+                {
+                    var seen = histories[r].ToHashSet();
+                    int changed = Enumerable.Range(0, v).FirstOrDefault(i => !seen.Contains(i) && Math.Abs(got[r * v + i] - z[r * v + i]) >= 1e-9, -1);
+                    Expect(changed < 0, $"{shown}: in row {r}, token {changed} is not in that row's history but its logit changed.");
+                }
+                Expect(!Matches(got, z), $"{shown}: nothing changed for the tokens in the histories.");
+                Expect(!Matches(got, Apply(r => histories[r], (x, _) => x / penalty)),
+                    $"{shown}: a negative logit was divided by the penalty, which moves it towards 0 and makes that token MORE likely (as CTRL's original rule does); here negative logits must be multiplied.");
+                Expect(!Matches(got, Apply(r => histories[r], (x, c) => x > 0 ? x / Math.Pow(penalty, c) : x * Math.Pow(penalty, c))),
+                    $"{shown}: a token that occurs several times in a history was penalised once per occurrence; each seen token is penalised once.");
+                Expect(!Matches(got, Apply(r => histories[r], (x, _) => x > 0 ? x * penalty : x / penalty)),
+                    $"{shown}: the seen tokens became MORE likely: positive logits must shrink and negative ones grow more negative.");
+                Expect(!Matches(got, Apply(r => histories[r], (x, _) => x - penalty)) && !Matches(got, Apply(r => histories[r], (x, _) => x - Math.Log(penalty))),
+                    $"{shown}: the penalty was subtracted; this penalty divides a positive logit by θ and multiplies a negative one by θ (Hugging Face's variant of CTRL's penalty).");
                 Expect(false, $"{shown}.");
             }
         });

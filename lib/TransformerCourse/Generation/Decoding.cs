@@ -71,9 +71,11 @@ public static class Decoding
     }
 
     /// <summary>
-    /// The repetition penalty of CTRL (Keskar et al., 2019), as Hugging Face implements it: every token that occurs
-    /// in <paramref name="history"/> (once or many times: it is penalised once) has its logit divided by θ when
-    /// positive and multiplied by θ when negative, so with θ &gt; 1 it always becomes less likely. Returns new logits
+    /// The repetition penalty of CTRL (Keskar et al., 2019) in the variant of Hugging Face's
+    /// <c>RepetitionPenaltyLogitsProcessor</c>: every token that occurs in <paramref name="history"/> (once or many
+    /// times: it is penalised once) has its logit divided by θ when positive and multiplied by θ when negative, so with
+    /// θ &gt; 1 its logit always goes down. (CTRL itself divides every seen logit by θ whatever its sign, which makes a
+    /// seen token with a negative logit more likely; the multiply for negative logits is Hugging Face's fix.) Returns new logits
     /// (apply a strategy above to get a distribution). θ = 1 changes nothing; θ &lt; 1 would favour repeats.
     /// </summary>
     /// <param name="logits">(V) next-token logits.</param>
@@ -89,6 +91,7 @@ public static class Decoding
     /// <summary>The repetition penalty for a batch: (B, V) logits and one history per row.</summary>
     public static Tensor RepetitionPenalty(Tensor logits, IReadOnlyList<long[]> histories, double penalty)
     {
+        RebuiltRoutines.Enter("Decoding.RepetitionPenalty");
         Guard.RankExactly(logits, 2, nameof(logits), "batch, vocabulary");
         if (!(penalty > 0) || double.IsInfinity(penalty))
             throw new ArgumentOutOfRangeException(nameof(penalty), penalty, $"penalty must be positive and finite but is {penalty} (1 means no penalty).");
@@ -142,6 +145,7 @@ public static class Decoding
     /// <summary>Logits with everything below the k-th largest set to −∞ (ties at the boundary kept).</summary>
     internal static Tensor TopKLogits(Tensor z, int k)
     {
+        RebuiltRoutines.Enter("Decoding.TopK");
         if (k >= z.shape[^1]) return z.alias();
         var kth = z.topk(k, dim: -1).values[.., (k - 1)..k];
         return z.masked_fill(z < kth, double.NegativeInfinity);
@@ -150,6 +154,7 @@ public static class Decoding
     /// <summary>Top-p on probabilities (rows sum to 1); returns renormalised probabilities.</summary>
     internal static Tensor TopPCore(Tensor probs, double p)
     {
+        RebuiltRoutines.Enter("Decoding.TopP");   // also reached through DecodingSettings.Distribution
         if (p >= 1) return probs.alias();
         var sorted = probs.sort(-1, descending: true).Values;
         var before = sorted.cumsum(-1) - sorted;                       // mass of the tokens ranked above each one

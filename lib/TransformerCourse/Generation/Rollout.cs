@@ -99,4 +99,26 @@ public static class Rollout
         var rows = distribution.to_type(ScalarType.Float64).to(model.parameters().First().device).unsqueeze(0).expand(prompts.Count, -1).contiguous();
         return Run(model, prompts, count, (_, _, _) => Decoding.Sample(rows, generator));
     }
+
+    /// <summary>
+    /// The mean entropy (nats per token) of the model's own distribution (τ = 1, nothing cut off) at each step of
+    /// each continuation, along the same windows as <see cref="Sample"/>. For text sampled at τ = 1 the expected
+    /// log-likelihood per token is minus this entropy.
+    /// </summary>
+    public static double[] MeanEntropy(GptModel model, IReadOnlyList<Continuation> continuations)
+    {
+        if (continuations.Count == 0) throw new ArgumentException("continuations must hold at least one continuation.", nameof(continuations));
+        int count = continuations[0].Tokens.Length;
+        if (count == 0 || continuations.Any(c => c.Tokens.Length != count))
+            throw new ArgumentException("continuations must all have the same, non-zero number of tokens.", nameof(continuations));
+        var total = new double[continuations.Count];
+        Run(model, continuations.Select(c => c.Prompt).ToArray(), count, (step, logits, _) =>
+        {
+            var logP = logits.to_type(ScalarType.Float64).log_softmax(-1);
+            var h = (-(logP.exp() * logP).sum(-1)).cpu().data<double>().ToArray();
+            for (int r = 0; r < h.Length; r++) total[r] += h[r];
+            return continuations.Select(c => c.Tokens[step]).ToArray();
+        });
+        return total.Select(t => t / count).ToArray();
+    }
 }

@@ -103,37 +103,38 @@ public class Lesson17ExerciseTests : TorchTest
         Assert.Contains("not probabilities", verdict.Feedback);
     }
 
-    static Tensor ReferencePenalty(Tensor logits, long[] history, double penalty)
-    {
-        var result = logits.clone();
-        foreach (var id in history.Distinct())
+    // The reference penalty on a batch, written as a learner would (the notebook's hidden solution), and variants with one mistake.
+    static Func<Tensor, long[][], double, Tensor> PenaltyWith(Func<int, long[][], long[]>? historyOf = null, Func<double, double, double>? rule = null, bool distinct = true) =>
+        (logits, histories, penalty) =>
         {
-            double z = logits[id].item<double>();
-            result[id] = z > 0 ? z / penalty : z * penalty;
-        }
-        return result;
-    }
+            var result = logits.clone();
+            for (int r = 0; r < histories.Length; r++)
+            {
+                var history = (historyOf ?? ((row, all) => all[row]))(r, histories);
+                foreach (var id in distinct ? history.Distinct() : history)
+                {
+                    double z = result[r, id].item<double>();
+                    result[r, id] = (rule ?? ((x, p) => x > 0 ? x / p : x * p))(z, penalty);
+                }
+            }
+            return result;
+        };
 
     [Fact]
-    public void Penalty_reference_passes() => Assert.True(Lesson17.RepetitionPenalty(ReferencePenalty).Passed);
+    public void Penalty_reference_passes() => Assert.True(Lesson17.RepetitionPenalty(PenaltyWith()).Passed);
 
     [Fact]
     public void Penalty_placeholder_is_told_nothing_changed()
     {
-        var verdict = Lesson17.RepetitionPenalty((logits, history, penalty) => logits.clone());
+        var verdict = Lesson17.RepetitionPenalty((logits, histories, penalty) => logits.clone());
         Assert.False(verdict.Passed);
-        Assert.Contains("nothing changed for the tokens in the history", verdict.Feedback);
+        Assert.Contains("nothing changed for the tokens in the histories", verdict.Feedback);
     }
 
     [Fact]
     public void Dividing_negative_logits_is_named()
     {
-        var verdict = Lesson17.RepetitionPenalty((logits, history, penalty) =>
-        {
-            var result = logits.clone();
-            foreach (var id in history.Distinct()) result[id] = logits[id].item<double>() / penalty;
-            return result;
-        });
+        var verdict = Lesson17.RepetitionPenalty(PenaltyWith(rule: (x, p) => x / p));
         Assert.False(verdict.Passed);
         Assert.Contains("negative logits must be multiplied", verdict.Feedback);
     }
@@ -141,30 +142,38 @@ public class Lesson17ExerciseTests : TorchTest
     [Fact]
     public void Penalising_every_occurrence_is_named()
     {
-        var verdict = Lesson17.RepetitionPenalty((logits, history, penalty) =>
-        {
-            var result = logits.clone();
-            foreach (var id in history)
-            {
-                double z = result[id].item<double>();
-                result[id] = z > 0 ? z / penalty : z * penalty;
-            }
-            return result;
-        });
+        var verdict = Lesson17.RepetitionPenalty(PenaltyWith(distinct: false));
         Assert.False(verdict.Passed);
         Assert.Contains("once per occurrence", verdict.Feedback);
     }
 
     [Fact]
+    public void Using_every_history_for_every_row_is_named()
+    {
+        var verdict = Lesson17.RepetitionPenalty(PenaltyWith(historyOf: (_, all) => all.SelectMany(h => h).ToArray()));
+        Assert.False(verdict.Passed);
+        Assert.Contains("tokens of all the histories", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Using_row_0s_history_for_every_row_is_named()
+    {
+        var verdict = Lesson17.RepetitionPenalty(PenaltyWith(historyOf: (_, all) => all[0]));
+        Assert.False(verdict.Passed);
+        Assert.Contains("history of row 0", verdict.Feedback);
+    }
+
+    [Fact]
     public void Changing_the_input_in_place_is_named()
     {
-        var verdict = Lesson17.RepetitionPenalty((logits, history, penalty) =>
+        var verdict = Lesson17.RepetitionPenalty((logits, histories, penalty) =>
         {
-            foreach (var id in history.Distinct())
-            {
-                double z = logits[id].item<double>();
-                logits[id] = z > 0 ? z / penalty : z * penalty;
-            }
+            for (int r = 0; r < histories.Length; r++)
+                foreach (var id in histories[r].Distinct())
+                {
+                    double z = logits[r, id].item<double>();
+                    logits[r, id] = z > 0 ? z / penalty : z * penalty;
+                }
             return logits;
         });
         Assert.False(verdict.Passed);
@@ -174,20 +183,59 @@ public class Lesson17ExerciseTests : TorchTest
     [Fact]
     public void Subtracting_the_penalty_is_named()
     {
-        var verdict = Lesson17.RepetitionPenalty((logits, history, penalty) =>
-        {
-            var result = logits.clone();
-            foreach (var id in history.Distinct()) result[id] = logits[id].item<double>() - penalty;
-            return result;
-        });
+        var verdict = Lesson17.RepetitionPenalty(PenaltyWith(rule: (x, p) => x - p));
         Assert.False(verdict.Passed);
         Assert.Contains("subtracted", verdict.Feedback);
     }
 
     [Fact]
-    public void Calling_the_library_penalty_does_not_count()
+    public void Calling_the_library_penalty_row_by_row_does_not_count()
     {
-        var verdict = Lesson17.RepetitionPenalty((logits, history, penalty) => Decoding.RepetitionPenalty(logits, history, penalty));
+        var verdict = Lesson17.RepetitionPenalty((logits, histories, penalty) =>
+            stack(histories.Select((h, r) => Decoding.RepetitionPenalty(logits[r], h, penalty)).ToArray()));
+        Assert.False(verdict.Passed);
+        Assert.Contains("Decoding.RepetitionPenalty", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Calling_DecodingSettings_for_top_p_does_not_count()
+    {
+        var verdict = Lesson17.TopP((logits, p) => new DecodingSettings(1.0, TopP: p).Distribution(logits));
+        Assert.False(verdict.Passed);
+        Assert.Contains("Decoding.TopP", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Returning_the_kept_mass_in_sorted_order_is_named()
+    {
+        // Right tokens and proportions, but left in sorted order instead of being put back at their ids.
+        var verdict = Lesson17.TopP((logits, p) =>
+        {
+            var probs = logits.softmax(-1);
+            var sorted = probs.sort(descending: true).Values;
+            var keep = (sorted.cumsum(0) - sorted) < p;
+            var kept = sorted * keep.to_type(sorted.dtype);
+            return kept / kept.sum();
+        });
+        Assert.False(verdict.Passed);
+        Assert.Contains("sorted order", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Calling_the_batch_library_penalty_does_not_count()
+    {
+        var verdict = Lesson17.RepetitionPenalty((logits, histories, penalty) => Decoding.RepetitionPenalty(logits, histories, penalty));
+        Assert.False(verdict.Passed);
+        Assert.Contains("Decoding.RepetitionPenalty", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Calling_DecodingSettings_for_the_penalty_does_not_count()
+    {
+        // Temperature 1 with the penalty gives the softmax of the penalised logits; its log recovers them up to a
+        // constant per row, which is still the library doing the work.
+        var verdict = Lesson17.RepetitionPenalty((logits, histories, penalty) =>
+            new DecodingSettings(1.0, RepetitionPenalty: penalty).Distribution(logits, histories).log());
         Assert.False(verdict.Passed);
         Assert.Contains("Decoding.RepetitionPenalty", verdict.Feedback);
     }

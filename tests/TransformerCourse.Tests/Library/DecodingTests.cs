@@ -228,6 +228,29 @@ public class DecodingSearchTests : TorchTest
     }
 
     [Fact]
+    public void Mean_entropy_matches_the_closed_form_and_the_log_likelihood_of_tau_1_samples()
+    {
+        manual_seed(7);
+        using var model = new GptModel(new GptConfig(VocabSize: 9, ContextLength: 6, Layers: 1, Heads: 1, Width: 8));
+        long[][] prompts = [[1, 2], [3, 4]];
+        // One step: the entropy of softmax of the model's last logits.
+        var one = Rollout.Sample(model, prompts, 1, new DecodingSettings(1.0), new Generator(2));
+        var h = Rollout.MeanEntropy(model, one);
+        using (no_grad())
+        {
+            var logP = model.forward(tensor(new long[] { 1, 2, 3, 4 }, [2, 2]))[.., -1].to_type(ScalarType.Float64).log_softmax(-1);
+            var want = (-(logP.exp() * logP).sum(-1)).data<double>().ToArray();
+            for (int r = 0; r < 2; r++) Assert.Equal(want[r], h[r], 9);
+        }
+        // Many τ = 1 samples: mean log-likelihood ≈ −mean entropy (E[ln p] = −H), within a few standard errors.
+        var many = Rollout.Sample(model, Enumerable.Repeat(new long[] { 1, 2 }, 400).ToArray(), 10, new DecodingSettings(1.0), new Generator(3));
+        var diff = many.Zip(Rollout.MeanEntropy(model, many), (c, e) => c.MeanLogLikelihood + e).ToArray();
+        double mean = diff.Average(), se = Math.Sqrt(diff.Sum(d => (d - mean) * (d - mean)) / (diff.Length - 1) / diff.Length);
+        Assert.True(Math.Abs(mean) < 4 * se, $"{mean} vs se {se}");
+        Assert.Throws<ArgumentException>(() => Rollout.MeanEntropy(model, []));
+    }
+
+    [Fact]
     public void Distinct_n_pools_samples_and_repetition_rate_counts_earlier_repeats()
     {
         Assert.Equal(1.0, TextMetrics.DistinctN(["abcd"], 2));

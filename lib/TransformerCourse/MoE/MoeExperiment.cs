@@ -26,6 +26,11 @@ public sealed record MoeRunResult(string Name, nn.Module<Tensor, Tensor> Model, 
     /// <summary>Entropy of the last window's first-choice shares divided by ln N, averaged over layers: 1 = perfectly even, 0 = one expert.</summary>
     public double FinalEvenness => Utilisation.Length == 0 ? 1 : Utilisation.Average(layer => Evenness(layer[^1]));
 
+    /// <summary>The largest share of first choices any expert got in any window of any layer, and where (0-based layer and window).</summary>
+    public (double Share, int Layer, int Window) PeakShare =>
+        Utilisation.SelectMany((layer, l) => layer.Select((row, w) => (Share: row.Length == 0 ? 0 : row.Max(), Layer: l, Window: w)))
+            .DefaultIfEmpty((1, 0, 0)).MaxBy(x => x.Share);
+
     /// <summary>Mean dropped share over the last window.</summary>
     public double FinalDroppedShare => DroppedShare.Length == 0 ? 0 : DroppedShare.TakeLast(WindowSize).Average();
 

@@ -27,9 +27,17 @@ public sealed record MoeRunResult(string Name, nn.Module<Tensor, Tensor> Model, 
     public double FinalEvenness => Utilisation.Length == 0 ? 1 : Utilisation.Average(layer => Evenness(layer[^1]));
 
     /// <summary>The largest share of first choices any expert got in any window of any layer, and where (0-based layer and window).</summary>
-    public (double Share, int Layer, int Window) PeakShare =>
-        Utilisation.SelectMany((layer, l) => layer.Select((row, w) => (Share: row.Length == 0 ? 0 : row.Max(), Layer: l, Window: w)))
-            .DefaultIfEmpty((1, 0, 0)).MaxBy(x => x.Share);
+    public (double Share, int Layer, int Window) PeakShare
+    {
+        get
+        {
+            (double Share, int Layer, int Window) best = (0, 0, 0);
+            for (int l = 0; l < Utilisation.Length; l++)
+                for (int w = 0; w < Utilisation[l].Length; w++)
+                    if (Utilisation[l][w].Length > 0 && Utilisation[l][w].Max() > best.Share) best = (Utilisation[l][w].Max(), l, w);
+            return best;
+        }
+    }
 
     /// <summary>Mean dropped share over the last window.</summary>
     public double FinalDroppedShare => DroppedShare.Length == 0 ? 0 : DroppedShare.TakeLast(WindowSize).Average();

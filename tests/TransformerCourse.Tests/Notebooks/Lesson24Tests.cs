@@ -89,8 +89,8 @@ public class Lesson24Tests
         Assert.InRange(Lesson.Number(@"MoE total parameters: " + Num), 2.5, 4.0);   // "several times"
         Assert.InRange(Lesson.Number(@"active per token: " + Num), 1.0, 1.01);       // "about the same number"
         Assert.Contains(Lesson.Html, h => h.Contains("<table") && h.Contains("training tokens / s (median)"));
-        // "The measured throughput tells a different story": the naive routed MoE is slower per token than dense here.
-        Assert.True(Lesson.Number(@"training throughput, MoE with balancing / dense: " + Num) < 0.9);
+        // Measured next to the count, with the verdict printed (no claim about which way it goes).
+        Assert.Matches(@"measured training throughput, MoE with balancing / dense: [\d.]+; predicted by the multiply-add count: 0.996; within 25% of the count: (yes|no)", Lesson.Printed);
     }
 
     [LessonFact]
@@ -101,7 +101,9 @@ public class Lesson24Tests
         var runs = Regex.Matches(Lesson.Printed, @"(dense|MoE, balancing loss|MoE, no balancing loss) +600 steps in +[\d.]+ s: validation loss ([\d.]+)");
         Assert.Equal(3, runs.Count);
         Assert.All(runs, m => Assert.True(Parse(m.Groups[2].Value) < bigram, m.Value));
-        Assert.Matches(@"MoE with balancing vs dense: (MoE|dense) lower by [\d.]+ nats", Lesson.Printed);
+        // "After the same number of steps the dense model has the lower validation loss."
+        Assert.True(Lesson.Number(@"MoE with balancing vs dense: dense lower by " + Num) > 0.05);
+        Assert.True(Lesson.Number(@"(?m)^dense +600 steps in +[\d.]+ s: validation loss " + Num) < Lesson.Number(@"MoE, no balancing loss +600 steps in +[\d.]+ s: validation loss " + Num));
     }
 
     [LessonFact]
@@ -109,7 +111,27 @@ public class Lesson24Tests
     {
         Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"heatmap\"") && h.Contains("Share of tokens routed to each expert")
             && h.Contains("MoE, no balancing loss, layer 2") && h.Contains("expert 3") && h.Contains("steps 576–600") && h.Contains("training steps"));
-        Assert.Matches(@"without the balancing loss the routing ends (more|not more) uneven", Lesson.Printed);
+        var peaks = Regex.Matches(Lesson.Printed, @"(MoE, balancing loss|MoE, no balancing loss): peak share of one expert ([\d.]+) \(layer (\d), steps (\d+)–(\d+)\); collapse \(≥ 0.90 of a layer's tokens in some window\): (yes|no)")
+            .ToDictionary(m => m.Groups[1].Value, m => (Peak: Parse(m.Groups[2].Value), End: int.Parse(m.Groups[5].Value), Collapse: m.Groups[6].Value));
+        var last = Regex.Matches(Lesson.Printed, @"last window: largest expert share ([\d.]+) \(even split 0.25\), evenness ([\d.]+) \(1 = even, 0 = one expert\), dropped share ([\d.]+)")
+            .Select(m => (Max: Parse(m.Groups[1].Value), Evenness: Parse(m.Groups[2].Value), Dropped: Parse(m.Groups[3].Value))).ToList();
+        Assert.Equal(2, peaks.Count);
+        Assert.Equal(2, last.Count);
+        var (withLoss, without) = (last[0], last[1]);
+        var (peakWith, peakWithout) = (peaks["MoE, balancing loss"], peaks["MoE, no balancing loss"]);
+        // "Without the balancing loss, one layer sends almost every token to one expert early in training."
+        Assert.True(peakWithout.Peak >= 0.9 && peakWithout.Collapse == "yes", $"peak without {peakWithout}");
+        Assert.True(peakWithout.End <= 100, "the collapse shows within the first 100 steps");
+        // "... later it spreads out again somewhat, but still ends less even (largest share well above the balanced run's)
+        // and drops many more tokens."
+        Assert.True(without.Max < peakWithout.Peak - 0.1);
+        Assert.True(without.Evenness < withLoss.Evenness - 0.05);
+        Assert.True(without.Max > 1.6 * withLoss.Max);
+        Assert.True(without.Dropped > 3 * withLoss.Dropped);
+        Assert.Contains("without the balancing loss the routing ends more uneven", Lesson.Printed);
+        // "With the loss every expert stays close to the even share of 0.25 throughout."
+        Assert.True(peakWith.Peak < 0.4 && peakWith.Collapse == "no", $"peak with {peakWith}");
+        Assert.True(withLoss.Max <= 0.3);
     }
 
     [LessonFact]

@@ -77,6 +77,10 @@ public class Lesson22Tests
         double self = Lesson.Number(@"\[CLS\] keeps " + Num + " of itself");
         Assert.InRange(self, 0.0, 1.0);
         Assert.InRange(Lesson.Number(@"share of the patch rollout on patches with ink: " + Num), 0.0, 1.0);
+        double onInk = Lesson.Number(@"share of the patch rollout on patches with ink: " + Num);
+        double inkShare = Lesson.Number(@"share of patches with ink: " + Num);
+        Assert.Contains(onInk > inkShare ? "→ [CLS] gathers more from inked patches" : "→ [CLS] gathers no more from inked patches", Lesson.Printed);
+        Assert.Contains(Lesson.Html, h => h.Contains("how much of each token comes from each token") && h.Contains("[CLS]") && h.Contains("p15"));
         Assert.Contains(Lesson.Html, h => h.Contains("rollout of [CLS]") && h.Contains("data-kind=\"heatmap\""));
     }
 

@@ -47,6 +47,7 @@ public static class NextTokenLoss
     /// </summary>
     public static double GeometricMeanInverseProbability(IReadOnlyCollection<double> probabilities)
     {
+        RebuiltRoutines.Enter("NextTokenLoss.GeometricMeanInverseProbability");
         if (probabilities.Count == 0) throw new ArgumentException("probabilities must hold at least one value.", nameof(probabilities));
         if (probabilities.Any(p => !(p > 0 && p <= 1))) throw new ArgumentException("every probability must be in (0, 1].", nameof(probabilities));
         double product = 1;

@@ -46,17 +46,25 @@ public static class ModelSizes
     /// <summary>One block: QKV (3d² + 3d), output projection (d² + d), MLP (4d² + 4d and 4d² + d), two LayerNorms (4d) = 12d² + 13d.</summary>
     public static long BlockParameters(long width)
     {
+        RebuiltRoutines.Enter("ModelSizes.BlockParameters");
         if (width <= 0) throw new ArgumentException($"width must be positive but is {width}.", nameof(width));
         return 12 * width * width + 13 * width;
     }
 
     /// <summary>Token table V·d plus position table T·d.</summary>
-    public static long EmbeddingParameters(long vocabSize, long contextLength, long width) => vocabSize * width + contextLength * width;
+    public static long EmbeddingParameters(long vocabSize, long contextLength, long width)
+    {
+        RebuiltRoutines.Enter("ModelSizes.EmbeddingParameters");
+        return vocabSize * width + contextLength * width;
+    }
 
     /// <summary>Everything but the embedding tables and the output matrix: L blocks and the final LayerNorm, if any
     /// (Kaplan et al., 2020, count N this way).</summary>
-    public static long NonEmbeddingParameters(long layers, long width, bool finalNorm = true) =>
-        layers * BlockParameters(width) + (finalNorm ? 2 * width : 0);
+    public static long NonEmbeddingParameters(long layers, long width, bool finalNorm = true)
+    {
+        RebuiltRoutines.Enter("ModelSizes.NonEmbeddingParameters");
+        return layers * BlockParameters(width) + (finalNorm ? 2 * width : 0);
+    }
 
     /// <summary>The exact total: embeddings + blocks + final LayerNorm + (untied only) the V × d output matrix.</summary>
     public static long Total(long vocabSize, long contextLength, long layers, long width, bool tiedHead = true, bool finalNorm = true)

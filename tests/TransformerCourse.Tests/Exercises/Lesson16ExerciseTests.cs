@@ -121,5 +121,30 @@ public class Lesson16ExerciseTests : TorchTest
     {
         Assert.Contains("library routine", Lesson16.CountParameters(c => { using var m = new GptModel(c); return m.ParameterCount; }).Feedback);
         Assert.Contains("library routine", Lesson16.CountParameters(ModelSizes.Total).Feedback);
+        Assert.Contains("library routine", Lesson16.CountParameters(c => ModelSizes.EmbeddingParameters(c.VocabSize, c.ContextLength, c.Width)
+            + ModelSizes.NonEmbeddingParameters(c.Layers, c.Width) + (c.TiedHead ? 0 : (long)c.VocabSize * c.Width)).Feedback);
+        Assert.Contains("library routine", Lesson16.CountParameters(c => Reference(c) - c.Layers * ModelSizes.BlockParameters(c.Width)
+            + c.Layers * ModelSizes.BlockParameters(c.Width)).Feedback);
+    }
+
+    [Fact]
+    public void A_count_in_32_bit_integers_is_caught_at_GPT_3_size()
+    {
+        // Right for every small model; wraps around at GPT-3's 175 billion.
+        var verdict = Lesson16.CountParameters(c =>
+        {
+            int d = c.Width;
+            return unchecked(c.VocabSize * d + c.ContextLength * d + c.Layers * (12 * d * d + 13 * d) + 2 * d + (c.TiedHead ? 0 : c.VocabSize * d));
+        });
+        Assert.False(verdict.Passed);
+        Assert.Contains("overflowed", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Corpus_perplexity_refuses_the_library_geometric_mean()
+    {
+        var verdict = Lesson16.CorpusPerplexity(docs => NextTokenLoss.GeometricMeanInverseProbability(docs.SelectMany(d => d).Select(l => Math.Exp(-l)).ToList()));
+        Assert.False(verdict.Passed);
+        Assert.Contains("library routine", verdict.Feedback);
     }
 }

@@ -1,0 +1,113 @@
+using System.Text.RegularExpressions;
+using TransformerCourse.Exercises;
+
+namespace TransformerCourse.Tests.Notebooks;
+
+/// <summary>Lesson 14 — Fine-Tuning BERT. Asserts every claim the prose makes about an output.</summary>
+public class Lesson14Tests
+{
+    protected virtual ExecutedNotebook Lesson => ExecutedNotebook.Run("03-bert-encoders/14-fine-tuning-bert.ipynb");
+
+    [LessonFact]
+    public void Runs_cleanly_with_slide_types_hidden_solutions_and_the_next_link()
+    {
+        Lesson.AssertRanCleanly();
+        Assert.All(Lesson.Cells, c => Assert.NotNull((string?)c["metadata"]?["slideshow"]?["slide_type"]));
+        var solutions = Lesson.Cells.Where(c => c["metadata"]?["tags"]?.AsArray().Any(t => (string?)t == "solution") == true).ToList();
+        Assert.Equal(2, solutions.Count);
+        Assert.All(solutions, c => Assert.True((bool?)c["metadata"]?["jupyter"]?["source_hidden"] == true));
+        var last = string.Concat(Lesson.Cells.Last()["source"]!.AsArray().Select(l => (string?)l));
+        Assert.Contains("(15-encoder-family.ipynb)", last);
+    }
+
+    [LessonFact]
+    public void No_code_cell_prints_more_than_a_slide_holds()
+    {
+        foreach (var cell in Lesson.Cells.Where(c => (string?)c["cell_type"] == "code"))
+        {
+            var printed = string.Concat(cell["outputs"]!.AsArray().Where(o => (string?)o!["output_type"] == "stream")
+                .Select(o => o!["text"] is System.Text.Json.Nodes.JsonArray lines ? string.Concat(lines.Select(l => (string?)l)) : (string?)o["text"]));
+            Assert.True(printed.TrimEnd().Split('\n').Length <= 13, printed);
+        }
+    }
+
+    [LessonFact]
+    public void The_pretrained_model_is_lesson_13s_and_its_mlm_accuracy_is_low()
+    {
+        Assert.Matches(@"(loaded the checkpoint|pretrained now)", Lesson.Printed);
+        Assert.Matches(@"mini-BERT: \d+ layers, width \d+", Lesson.Printed);
+        Assert.True(Lesson.Number(@"held-out MLM accuracy ([\d.]+)") < 0.3, "the prose calls its MLM accuracy low");
+    }
+
+    [LessonFact]
+    public void Both_tasks_are_derived_with_their_baselines()
+    {
+        Assert.Matches(@"who speaks: 1,\d{3} training passages, \d{3} test passages", Lesson.Printed);
+        var majority = Lesson.Number(@"is right on ([\d.]+) of the test passages");
+        Assert.InRange(majority, 1.0 / 6, 0.3);
+        Assert.True(Lesson.Number(@"names: (\d+) found in the headings") >= 50);
+        double share = Lesson.Number(@"test words are names \(([\d.]+) %\)");
+        Assert.InRange(share, 3, 40);
+        double nothing = Lesson.Number(@"tag nothing as a name: word accuracy ([\d.]+)");
+        Assert.Equal(1 - share / 100, nothing, 2);
+        Assert.True(Lesson.Number(@"capital-letter rule .*?name F1 ([\d.]+)") > 0.3, "the rule is a real baseline");
+    }
+
+    [LessonFact]
+    public void Labels_sit_on_first_pieces_and_the_heads_match_the_formula()
+    {
+        var tokens = Regex.Match(Lesson.Printed, @"tokens: (.*)\n").Groups[1].Value;
+        Assert.Contains("/-100", tokens);
+        Assert.Contains("one label per word: True", Lesson.Printed);
+        Assert.Contains("(tolerance 1e-5: True)", Lesson.Printed);
+        Assert.Equal(2, Lesson.Count("(tolerance 1e-5: True)"));
+        Assert.Matches(@"sequence head: 774 new parameters", Lesson.Printed);   // 128 · 6 + 6
+    }
+
+    [LessonFact]
+    public void The_speaker_task_stays_near_its_baseline_and_pretraining_is_not_ahead()
+    {
+        var majority = Lesson.Number(@"baselines: majority ([\d.]+)");
+        var pre = Lesson.Number(@"pretrained   test accuracy ([\d.]+)");
+        var scratch = Lesson.Number(@"from scratch test accuracy ([\d.]+)");
+        Assert.True(Math.Max(pre, scratch) - majority < 0.1, "neither gets far above the majority baseline");
+        Assert.Contains("less than 0.1 above the baseline", Lesson.Printed);
+        Assert.True(pre <= scratch, "the prose says the pretrained model is not ahead");
+        Assert.Contains("pretrained ahead of from scratch: False", Lesson.Printed);
+    }
+
+    static List<(string Budget, bool Pretrained, double F1)> Runs(ExecutedNotebook lesson) =>
+        Regex.Matches(lesson.Printed, @"(\d+) % \(\s*\d+ lines,\s*\d+ names\) (pretrained|from scratch)\s*: word accuracy [\d.]+, name F1 ([\d.]+)")
+            .Select(m => (m.Groups[1].Value, m.Groups[2].Value == "pretrained", double.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture))).ToList();
+
+    [LessonFact]
+    public void Pretraining_helps_at_the_smallest_budget_and_the_gap_closes_with_more_labels()
+    {
+        var runs = Runs(Lesson);
+        Assert.Equal(6, runs.Count);
+        double F1(string budget, bool pretrained) => runs.Single(r => r.Budget == budget && r.Pretrained == pretrained).F1;
+        Assert.True(F1("1", true) - F1("1", false) > 0.03, $"clearly higher at 1 %: {F1("1", true)} vs {F1("1", false)}");
+        Assert.Matches(@"smallest budget \(1 %, \d+ lines\): name F1 pretrained [\d.]+ vs from scratch [\d.]+: pretraining helps", Lesson.Printed);
+        foreach (var budget in new[] { "10", "100" })
+            Assert.True(Math.Abs(F1(budget, true) - F1(budget, false)) < 0.03, $"within 0.03 at {budget} %");
+        double rule = Lesson.Number(@"capital-letter rule \(F1 ([\d.]+)\)");
+        Assert.True(F1("1", true) < rule && F1("1", false) < rule, "at 1 % neither beats the capital-letter rule");
+        Assert.All(runs.Where(r => r.Budget != "1"), r => Assert.True(r.F1 > rule, "from 10 % on both beat the rule"));
+        Assert.Contains("more labels never lower F1: pretrained True, from scratch True", Lesson.Printed);
+    }
+
+    [LessonFact]
+    public void The_table_and_the_curves_are_shown()
+    {
+        Assert.Contains(Lesson.Html, h => h.Contains("F1 from scratch") && h.Contains("F1 capital rule"));
+        Assert.Equal(2, Lesson.FigureCount("line"));
+    }
+
+    [LessonFact]
+    public void Each_exercise_fails_on_the_placeholder_and_passes_on_the_solution()
+    {
+        Assert.Equal(2, Lesson.Count($"{Exercise.FailMark}: your "));
+        Assert.Contains($"{Exercise.PassMark}: your AlignLabels is right.", Lesson.Printed);
+        Assert.Contains($"{Exercise.PassMark}: your ClsLogits is right.", Lesson.Printed);
+    }
+}

@@ -33,7 +33,13 @@ public static class Lesson13
                     ids[i] = i == 0 ? Cls : i == split || i == real - 1 ? Sep : i >= real ? Pad : data.Next(Vocab);
                 var canMask = ids.Select(id => id < Vocab).ToArray();
                 var idsCopy = ids.ToArray();
-                var (inputs, labels) = yours(idsCopy, canMask.ToArray(), MaskId, Vocab, new Random(1000 + s));
+                var (inputs, labels) = Forbidding(["MlmMasking.Apply"], () => yours(idsCopy, canMask.ToArray(), MaskId, Vocab, new Random(1000 + s)));
+                if (s == 0)
+                {
+                    var again = yours(ids.ToArray(), canMask.ToArray(), MaskId, Vocab, new Random(1000 + s));
+                    Expect(again.Inputs is not null && inputs is not null && again.Inputs.SequenceEqual(inputs) && again.Labels.SequenceEqual(labels),
+                        "two calls with the same seed of the supplied random give different results: every draw must come from the random you are given, not from a new Random.");
+                }
                 Expect(inputs is not null && labels is not null, "it returns null; return the masked inputs and the labels.");
                 Expect(inputs!.Length == Length && labels!.Length == Length,
                     $"for a sequence of {Length} ids it returns {inputs.Length} inputs and {labels!.Length} labels; both must have one entry per position.");
@@ -109,5 +115,7 @@ public static class Lesson13
             out2.sum().backward();
             Expect(e.grad is not null && e.grad.abs().sum().item<float>() > 0,
                 "no gradient reaches the embedding table: it was copied or detached, so the output layer is not tied to it (training would update two different matrices).");
+            Expect(b.grad is not null && b.grad.abs().sum().item<float>() > 0,
+                "no gradient reaches the bias: it was detached or copied, so training could never learn it.");
         });
 }

@@ -138,4 +138,21 @@ public class Lesson13ExerciseTests : TorchTest
         Assert.False(verdict.Passed);
         Assert.Contains("one score per vocabulary token", verdict.Feedback);
     }
+
+    [Fact]
+    public void Drawing_from_a_new_random_is_named()
+    {
+        var fresh = Masker(0.15, Bert);
+        var verdict = Lesson13.MaskTokens((ids, m, k, o, _) => fresh(ids, m, k, o, new Random()));
+        Assert.False(verdict.Passed);
+        Assert.Contains("not from a new Random", verdict.Feedback);
+    }
+
+    [Fact]
+    public void A_detached_bias_is_named()
+    {
+        var verdict = Lesson13.TiedOutput((h, e, b) => h.matmul(e.t()) + b.detach());
+        Assert.False(verdict.Passed);
+        Assert.Contains("no gradient reaches the bias", verdict.Feedback);
+    }
 }

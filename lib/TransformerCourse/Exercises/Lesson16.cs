@@ -1,5 +1,6 @@
 using TorchSharp;
 using TransformerCourse.Gpt;
+using TransformerCourse.Scaling;
 using static TorchSharp.torch;
 using static TransformerCourse.Exercises.Exercise;
 

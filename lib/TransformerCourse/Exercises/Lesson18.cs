@@ -103,7 +103,7 @@ public static class Lesson18
                 var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(d);
                 var future = ones(steps, steps, dtype: ScalarType.Bool).triu(1);
                 var full = scores.masked_fill(future, double.NegativeInfinity).softmax(-1).matmul(v);
-                var earlierOnly = scores.masked_fill(ones(steps, steps, dtype: ScalarType.Bool).triu(0), double.NegativeInfinity).softmax(-1).matmul(v).nan_to_num(0);
+                var earlierOnly = scores.masked_fill(ones(steps, steps, dtype: ScalarType.Bool).triu(0), double.NegativeInfinity).softmax(-1).matmul(v);   // row 0 is NaN (no key); unused
                 var unscaled = (scores * Math.Sqrt(d)).masked_fill(future, double.NegativeInfinity).softmax(-1).matmul(v);
                 var pastK = zeros(batch, heads, 0, d);
                 var pastV = zeros(batch, heads, 0, d);

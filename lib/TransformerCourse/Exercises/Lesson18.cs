@@ -82,4 +82,66 @@ public static class Lesson18
                     Expect(Same(got[.., h], kv[.., (int)(h / groups)], 0), $"{set}: query head {h} does not get kv head {h / groups} (its group's).");
             }
         });
+
+    /// <summary>
+    /// Exercise 1: one cached attention step. Given the keys and values cached so far (B, H, t, d) and the new token's
+    /// q, k, v (B, H, 1, d), return the keys and values with the new ones appended and the new token's attention output.
+    /// Run step by step from an empty cache, the outputs must equal full causal attention at every position. Named
+    /// mistakes: not appending, attending before appending (or a mask that hides the newest key), a causal mask built for
+    /// a query at position 0 (only the first key seen), appending along the wrong axis, no 1/√d, softmax over queries.
+    /// </summary>
+    public static Verdict CachedStep(Func<Tensor, Tensor, Tensor, Tensor, Tensor, (Tensor Keys, Tensor Values, Tensor Output)> yours) => Check("your CachedStep",
+        "reread \"Why generation repeats work\": which rows do K and V hold after step t, and which of them may the newest query see?",
+        () =>
+        {
+            using var generator = new Generator(1818);
+            foreach (var (batch, heads, steps, d) in new[] { (1, 2, 6, 4), (2, 3, 5, 8) })
+            {
+                var q = randn([batch, heads, steps, d], generator: generator);
+                var k = randn([batch, heads, steps, d], generator: generator);
+                var v = randn([batch, heads, steps, d], generator: generator);
+                var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(d);
+                var future = ones(steps, steps, dtype: ScalarType.Bool).triu(1);
+                var full = scores.masked_fill(future, double.NegativeInfinity).softmax(-1).matmul(v);
+                var earlierOnly = scores.masked_fill(ones(steps, steps, dtype: ScalarType.Bool).triu(0), double.NegativeInfinity).softmax(-1).matmul(v);   // row 0 is NaN (no key); unused
+                var unscaled = (scores * Math.Sqrt(d)).masked_fill(future, double.NegativeInfinity).softmax(-1).matmul(v);
+                var pastK = zeros(batch, heads, 0, d);
+                var pastV = zeros(batch, heads, 0, d);
+                string set = $"(batch {batch}, {heads} heads, head width {d})";
+                for (int t = 0; t < steps; t++)
+                {
+                    var (qt, kt, vt) = (q[.., .., t..(t + 1)], k[.., .., t..(t + 1)], v[.., .., t..(t + 1)]);
+                    var (keys, values, output) = yours(pastK.clone(), pastV.clone(), qt.clone(), kt.clone(), vt.clone());
+                    string at = $"{set} at step {t} (position {t}, {t} keys cached before it)";
+                    output = ExpectShape(output, [batch, heads, 1, d], $"{at} your output");
+                    bool zero = output.abs().max().item<float>() == 0, broken = zero || output.isnan().any().item<bool>();
+                    if (keys is not null && keys.dim() == 4 && keys.shape[2] == t)
+                    {
+                        Expect(!zero, $"{at}: it still returns the placeholder (the cache unchanged, an output of zeros).");
+                        Expect(false, $"{at}: the keys you return still hold only the {t} cached positions. Append the new k and v: the next step needs them.");
+                    }
+                    keys = ExpectShape(keys, [batch, heads, t + 1, d], $"{at} the keys you return");
+                    values = ExpectShape(values, [batch, heads, t + 1, d], $"{at} the values you return");
+                    Expect(!(t > 0 && Same(keys[.., .., 1..], pastK)), $"{at}: the new key went in front of the cached ones; the cache keeps positions in order, oldest first.");
+                    Expect(Same(keys, k[.., .., ..(t + 1)]) && Same(values, v[.., .., ..(t + 1)]),
+                        $"{at}: the keys and values you return are not the cached ones followed by the new k and v, in order along the time axis (dim 2).");
+                    var want = full[.., .., t..(t + 1)];
+                    bool onlyFirst = Same(output, v[.., .., 0..1], 1e-5);
+                    if (Same(output, want, 1e-5) || (t == 1 && onlyFirst))   // at step 1 "only the first key" and "all but its own" coincide: decide at step 2
+                    {
+                        pastK = keys.detach().clone(); pastV = values.detach().clone();
+                        continue;
+                    }
+                    Expect(!(t > 0 && onlyFirst),
+                        $"{at}: your query attended only to the first key. A causal mask built as if the query were at position 0 hides everything else; the new query sits at position {t}, after every cached key, so it may see all of them.");
+                    Expect(!(t == 0 ? broken : Same(output, earlierOnly[.., .., t..(t + 1)], 1e-5)),
+                        $"{at}: your query saw the cached keys but not its own{(t == 0 ? " (at the first step that leaves nothing to attend to)" : "")}. Attend after appending: in a causal decoder a position attends to itself too, so the newest query needs no mask at all.");
+                    Expect(!Same(output, unscaled[.., .., t..(t + 1)], 1e-5), $"{at}: the scores were not divided by √d (d = {d}), as in full attention.");
+                    Expect(!Same(output, vt, 1e-5), $"{at}: your output is just the new value: the query attended only to the new key, not to the cached ones.");
+                    Expect(!Same(output, values.sum(2, keepdim: true), 1e-4),
+                        $"{at}: your output is the sum of all values: every weight is 1, so the softmax ran over the single query (dim 2) instead of over the keys (the last axis).");
+                    Expect(false, $"{at}: your output differs from full causal attention at this position by up to {(output - want).abs().max().item<float>():G3}.");
+                }
+            }
+        });
 }

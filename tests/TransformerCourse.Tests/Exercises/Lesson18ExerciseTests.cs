@@ -55,6 +55,35 @@ public class Lesson18ExerciseTests : TorchTest
         Assert.Contains("LLaMA-2 70B", verdict.Feedback);
     }
 
+    // Exercise 1's reference solution, and variants with one mistake each.
+    static (Tensor, Tensor, Tensor) Step(Tensor pastK, Tensor pastV, Tensor q, Tensor k, Tensor v, string mistake = "")
+    {
+        var keys = mistake == "prepend" ? cat([k, pastK], 2) : cat([pastK, k], 2);
+        var values = mistake == "prepend" ? cat([v, pastV], 2) : cat([pastV, v], 2);
+        var (attendK, attendV) = mistake == "attend first" ? (pastK, pastV) : (keys, values);
+        var scores = q.matmul(attendK.transpose(-2, -1));
+        if (mistake != "unscaled") scores = scores / Math.Sqrt(q.shape[^1]);
+        if (mistake == "square mask") scores = scores.masked_fill(ones(1, attendK.shape[2], dtype: ScalarType.Bool).triu(1), double.NegativeInfinity);
+        var output = scores.softmax(mistake == "query axis" ? 2 : -1).matmul(attendV);
+        return mistake == "no append" ? (pastK, pastV, output) : (keys, values, output);
+    }
+
+    [Fact]
+    public void Cached_step_reference_passes() { var v = Lesson18.CachedStep((pk, pv, q, k, v) => Step(pk, pv, q, k, v)); Assert.True(v.Passed, v.Feedback); }
+
+    [Fact]
+    public void Cached_step_placeholder_fails() => AssertNotYet(Lesson18.CachedStep((pk, pv, q, _, _) => (pk, pv, zeros_like(q))), "placeholder");
+
+    [Theory]
+    [InlineData("no append", "still hold only the 0 cached positions")]
+    [InlineData("attend first", "saw the cached keys but not its own")]
+    [InlineData("square mask", "attended only to the first key")]
+    [InlineData("unscaled", "not divided by √d")]
+    [InlineData("query axis", "softmax ran over the single query")]
+    [InlineData("prepend", "in front of the cached ones")]
+    public void Cached_step_mistakes_are_named(string mistake, string diagnosis) =>
+        AssertNotYet(Lesson18.CachedStep((pk, pv, q, k, v) => Step(pk, pv, q, k, v, mistake)), diagnosis);
+
     [Fact]
     public void Repeat_kv_reference_passes() { var v = Lesson18.RepeatKv((kv, h) => kv.repeat_interleave(h / kv.shape[1], dim: 1)); Assert.True(v.Passed, v.Feedback); }
 

@@ -103,7 +103,10 @@ public class Lesson18Tests
         Assert.True(timed[^1].Measured > timed[0].Measured, "the measured speed-up grows with length");
         var verdict = Regex.Match(Lesson.Printed, @"measured speed-up grows with length: (True|False); below the counted ratio at every length: (True|False)");
         Assert.True(verdict.Success);
-        Assert.Equal(timed.Zip(timed.Skip(1)).All(p => p.Second.Measured > p.First.Measured).ToString(), verdict.Groups[1].Value);
+        // The verdict is computed from unrounded medians; the printed values are rounded, so neighbours can print equal.
+        var steps = timed.Zip(timed.Skip(1)).ToList();
+        if (verdict.Groups[1].Value == "True") Assert.True(steps.All(p => p.Second.Measured >= p.First.Measured), Lesson.Printed);
+        else Assert.True(steps.Any(p => p.Second.Measured <= p.First.Measured), Lesson.Printed);
         Assert.Equal("True", verdict.Groups[2].Value);   // "stays below it"
         // "arithmetic accounts for only a small share of the step's time"
         Assert.True(Lesson.Number(@"so a step's arithmetic needs about (\d+)% of its time") < 50);

@@ -94,6 +94,28 @@ public sealed class ExecutedNotebook
         }
     }
 
+    /// <summary>The lesson template's structure: every cell has a slide type, <paramref name="solutions"/> hidden
+    /// solution cells, and the last cell links to <paramref name="nextLink"/>.</summary>
+    public void AssertLessonShape(int solutions, string nextLink)
+    {
+        Assert.All(Cells, c => Assert.NotNull((string?)c["metadata"]?["slideshow"]?["slide_type"]));
+        var hidden = Cells.Where(c => c["metadata"]?["tags"]?.AsArray().Any(t => (string?)t == "solution") == true).ToList();
+        Assert.Equal(solutions, hidden.Count);
+        Assert.All(hidden, c => Assert.True((bool?)c["metadata"]?["jupyter"]?["source_hidden"] == true));
+        Assert.Contains(nextLink, string.Concat(Cells.Last()["source"]!.AsArray().Select(l => (string?)l)));
+    }
+
+    /// <summary>No code cell prints more lines than a slide holds.</summary>
+    public void AssertEveryCellPrintsAtMost(int lines)
+    {
+        foreach (var cell in Cells.Where(c => (string?)c["cell_type"] == "code"))
+        {
+            var printed = string.Concat(cell["outputs"]!.AsArray().Where(o => (string?)o!["output_type"] == "stream")
+                .Select(o => o!["text"] is JsonArray parts ? string.Concat(parts.Select(l => (string?)l)) : (string?)o["text"]));
+            Assert.True(printed.TrimEnd().Split('\n').Length <= lines, printed);
+        }
+    }
+
     static string Tail(string log) => log.Length <= 6000 ? log : "…" + log[^6000..];
 
     public IEnumerable<JsonObject> Cells => Json["cells"]!.AsArray().Select(c => c!.AsObject());

@@ -18,12 +18,7 @@ public class Lesson17Tests
     public void Runs_cleanly_with_slide_types_hidden_solutions_and_the_next_link()
     {
         Lesson.AssertRanCleanly();
-        Assert.All(Lesson.Cells, c => Assert.NotNull((string?)c["metadata"]?["slideshow"]?["slide_type"]));
-        var solutions = Lesson.Cells.Where(c => c["metadata"]?["tags"]?.AsArray().Any(t => (string?)t == "solution") == true).ToList();
-        Assert.Equal(2, solutions.Count);
-        Assert.All(solutions, c => Assert.True((bool?)c["metadata"]?["jupyter"]?["source_hidden"] == true));
-        var last = string.Concat(Lesson.Cells.Last()["source"]!.AsArray().Select(l => (string?)l));
-        Assert.Contains("(18-kv-cache.ipynb)", last);
+        Lesson.AssertLessonShape(2, "(18-kv-cache.ipynb)");
     }
 
     [LessonFact]

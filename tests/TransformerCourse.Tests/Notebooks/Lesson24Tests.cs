@@ -17,24 +17,14 @@ public class Lesson24Tests
     public void Runs_cleanly_with_slide_types_hidden_solutions_and_the_next_link()
     {
         Lesson.AssertRanCleanly();
-        Assert.All(Lesson.Cells, c => Assert.NotNull((string?)c["metadata"]?["slideshow"]?["slide_type"]));
-        var solutions = Lesson.Cells.Where(c => c["metadata"]?["tags"]?.AsArray().Any(t => (string?)t == "solution") == true).ToList();
-        Assert.Equal(3, solutions.Count);
-        Assert.All(solutions, c => Assert.True((bool?)c["metadata"]?["jupyter"]?["source_hidden"] == true));
-        var last = string.Concat(Lesson.Cells.Last()["source"]!.AsArray().Select(l => (string?)l));
-        Assert.Contains("(25-modern-building-blocks.ipynb)", last);
+        Lesson.AssertLessonShape(3, "(25-modern-building-blocks.ipynb)");
         Assert.Contains("(23-flash-attention.ipynb)", string.Concat(Lesson.Cells.ElementAt(2)["source"]!.AsArray().Select(l => (string?)l)));
     }
 
     [LessonFact]
     public void No_code_cell_prints_more_than_a_slide_holds()
     {
-        foreach (var cell in Lesson.Cells.Where(c => (string?)c["cell_type"] == "code"))
-        {
-            var printed = string.Concat(cell["outputs"]!.AsArray().Where(o => (string?)o!["output_type"] == "stream")
-                .Select(o => o!["text"] is System.Text.Json.Nodes.JsonArray lines ? string.Concat(lines.Select(l => (string?)l)) : (string?)o["text"]));
-            Assert.True(printed.TrimEnd().Split('\n').Length <= 13, printed);
-        }
+        Lesson.AssertEveryCellPrintsAtMost(13);
     }
 
     [LessonFact]

@@ -7,17 +7,18 @@ namespace TransformerCourse.Analysis;
 
 /// <summary>What one attention call over <see cref="Length"/> tokens cost, measured and counted.</summary>
 /// <param name="MedianMilliseconds">Median wall-clock time of <see cref="ScaledDotProductAttention.Compute"/> over the rounds.</param>
+/// <param name="FastestMilliseconds">The fastest round: load from other programs only ever adds time, so the minimum is the steadiest estimate of the work itself.</param>
 /// <param name="WeightBytes">Bytes of the (n, n) weight tensor the call returned: its element count times its element size, read from the tensor.</param>
 /// <param name="ResidentGrowthBytes">How much the process's resident memory grew while that result was alive (the operating system's count).</param>
 /// <param name="MultiplyAdds">Counted multiply–adds of the two matrix products QKᵀ and AV: 2·n²·d.</param>
-public sealed record AttentionCostPoint(int Length, double MedianMilliseconds, long WeightBytes, long ResidentGrowthBytes, double MultiplyAdds);
+public sealed record AttentionCostPoint(int Length, double MedianMilliseconds, double FastestMilliseconds, long WeightBytes, long ResidentGrowthBytes, double MultiplyAdds);
 
 /// <summary>
 /// Lesson 1's cost measurement. Timings are interleaved: each round times every length once, so a burst of
 /// load from another process lands on one round rather than on one length; the exponent is fitted per round
-/// and the median over rounds is reported.
+/// and the median over rounds is reported, beside the exponent of the fastest time per length.
 /// </summary>
-public sealed record AttentionCostMeasurement(IReadOnlyList<AttentionCostPoint> Points, IReadOnlyList<double> RoundExponents)
+public sealed record AttentionCostMeasurement(IReadOnlyList<AttentionCostPoint> Points, IReadOnlyList<double> RoundExponents, double FastestExponent)
 {
     /// <summary>Median over the rounds of the fitted time exponent k in t ≈ c·n^k.</summary>
     public double MedianExponent => Median(RoundExponents);
@@ -95,14 +96,16 @@ public static class AttentionCost
                     using var result = ScaledDotProductAttention.Compute(inputs[i], inputs[i], inputs[i]);
                     long grown = ResidentBytes() - before;
                     long weightBytes = result.Weights.NumberOfElements * result.Weights.ElementSize;
-                    double median = AttentionCostMeasurement.Median(Enumerable.Range(0, rounds).Select(r => times[i, r]).ToArray());
-                    points.Add(new AttentionCostPoint(lengths[i], median, weightBytes, grown, MultiplyAdds(lengths[i], width)));
+                    var roundTimes = Enumerable.Range(0, rounds).Select(r => times[i, r]).ToArray();
+                    points.Add(new AttentionCostPoint(lengths[i], AttentionCostMeasurement.Median(roundTimes), roundTimes.Min(), weightBytes, grown,
+                        MultiplyAdds(lengths[i], width)));
                 }
                 var xs = fitted.Select(i => (double)lengths[i]).ToArray();
                 var exponents = Enumerable.Range(0, rounds)
                     .Select(r => PowerLawFit.Fit(xs, fitted.Select(i => times[i, r]).ToArray()).Exponent)
                     .ToArray();
-                return new AttentionCostMeasurement(points, exponents);
+                double fastest = PowerLawFit.Fit(xs, fitted.Select(i => points[i].FastestMilliseconds).ToArray()).Exponent;
+                return new AttentionCostMeasurement(points, exponents, fastest);
             }
         }
         finally

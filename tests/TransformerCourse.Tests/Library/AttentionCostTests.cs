@@ -13,7 +13,9 @@ public class AttentionCostTests : TorchTest
         var m = AttentionCost.Measure([32, 64, 128], width: 8, rounds: 3, fitFrom: 64);
         Assert.Equal([32 * 32 * 4L, 64 * 64 * 4L, 128 * 128 * 4L], m.Points.Select(p => p.WeightBytes));
         Assert.Equal(3, m.RoundExponents.Count);
-        Assert.All(m.Points, p => Assert.True(p.MedianMilliseconds > 0));
+        Assert.All(m.Points, p => Assert.True(p.FastestMilliseconds > 0 && p.FastestMilliseconds <= p.MedianMilliseconds));
+        double refit = PowerLawFit.Fit([64.0, 128.0], m.Points.Skip(1).Select(p => p.FastestMilliseconds).ToArray()).Exponent;
+        Assert.Equal(refit, m.FastestExponent, 9);
         Assert.Equal(2.0 * 128 * 128 * 8, m.Points[^1].MultiplyAdds);
     }
 

@@ -38,6 +38,8 @@ public sealed record Translation(
 /// <item>a variable, local function or type declared again by a later cell (a placeholder, then the reference
 /// solution) is renamed in that cell and everywhere its new meaning is used, by symbol, not by text;</item>
 /// <item>a variable inside a block that reuses a top-level name (legal in a script, an error in one method) is renamed;</item>
+/// <item>a top-level variable or local function named like a type that the cells use in an expression (<c>ClipLoss.Symmetric</c>
+/// beside an exercise's <c>ClipLoss(…)</c>) is renamed, since in one file it would hide that type everywhere;</item>
 /// <item>type declarations move after the top-level statements;</item>
 /// <item><c>#r "nuget: …"</c> becomes a <c>#:package</c> directive; other <c>#!</c> and <c>#r</c> lines become comments.</item>
 /// </list>
@@ -114,15 +116,26 @@ public static class CellTranslator
                     (IsTopLevelDeclaration(node) ? values : nested).Add((i, symbol.Name, key));
             }
         }
+        // Names the cells use for a type or namespace in an expression (ClipLoss.Symmetric(…)). A notebook cell's
+        // declaration hides nothing in the cells before it, but a top-level local of one file is in scope in all of
+        // it: an exercise's `Tensor ClipLoss(…)` would hide the class ClipLoss everywhere. Such locals are renamed.
+        var typeNames = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < trees.Count; i++)
+            foreach (var name in trees[i].GetRoot().DescendantNodes().OfType<SimpleNameSyntax>())
+                if (IsLookedUpAsExpression(name) && models[i].GetSymbolInfo(name).Symbol is INamedTypeSymbol or INamespaceSymbol)
+                    typeNames.Add(name.Identifier.ValueText);
         foreach (var space in new[] { values, types })
             foreach (var group in space.GroupBy(d => d.Name))
             {
                 int first = group.First().Chunk;
-                foreach (var again in group.Where(d => d.Chunk != first).GroupBy(d => d.Chunk))
+                bool hidesType = space == values && typeNames.Contains(group.Key);
+                foreach (var again in group.Where(d => hidesType || d.Chunk != first).GroupBy(d => d.Chunk))
                 {
                     var to = Fresh(group.Key);
                     foreach (var d in again) renames[d.Key] = to;
-                    renameList.Add(new Rename(again.Key, chunks[again.Key].Label, group.Key, to, "declared again; one file cannot declare a name twice"));
+                    renameList.Add(new Rename(again.Key, chunks[again.Key].Label, group.Key, to, again.Key == first
+                        ? $"the cells also use the type {group.Key}, which a local of that name would hide in one file"
+                        : "declared again; one file cannot declare a name twice"));
                 }
             }
         var topLevelNames = values.Select(v => renames.GetValueOrDefault(v.Key, v.Name)).ToHashSet(StringComparer.Ordinal);
@@ -278,6 +291,16 @@ public static class CellTranslator
         token.ValueText == name
         && token.Parent is IdentifierNameSyntax { Parent: InvocationExpressionSyntax }
         && (symbol is null || symbol.DeclaringSyntaxReferences.Any(r => r.SyntaxTree.FilePath == PreludePath));
+
+    /// <summary>A name looked up as a simple name in an expression, where a local of that name comes first: the left
+    /// end of <c>A.B</c> or a bare <c>A</c>, not a type position (<c>A x;</c>) nor the right side of a dot.</summary>
+    static bool IsLookedUpAsExpression(SimpleNameSyntax name) => name.Parent switch
+    {
+        MemberAccessExpressionSyntax access when access.Name == name => false,
+        QualifiedNameSyntax qualified when qualified.Right == name => false,
+        MemberBindingExpressionSyntax or AliasQualifiedNameSyntax or UsingDirectiveSyntax => false,
+        _ => !SyntaxFacts.IsInNamespaceOrTypeContext(name),
+    };
 
     /// <summary>Inside a lambda, local function, script method or type: names there may shadow the top level.</summary>
     static bool InsideFunction(SyntaxNode node) => node.Ancestors().TakeWhile(a => a is not GlobalStatementSyntax)

@@ -74,6 +74,26 @@ public class CellTranslatorTests
         AssertCompiles(t);
     }
 
+    /// <summary>Lesson 22: cell 18 calls ClipLoss.Symmetric (a library class), exercise 2 later declares Tensor ClipLoss(…).
+    /// In the notebook the later cell hides nothing before it; in one file the local function would hide the class.</summary>
+    [Fact]
+    public void A_local_function_named_like_a_type_the_cells_use_is_renamed_and_the_type_still_binds()
+    {
+        var t = Translate(
+            "using TorchSharp;\nusing TransformerCourse.Vision;\nvar logits = torch.eye(3);\nConsole.WriteLine(ClipLoss.Symmetric(logits).item<float>());",
+            "torch.Tensor ClipLoss(torch.Tensor l) => torch.tensor(0f); // TODO\nConsole.WriteLine(ClipLoss(logits).item<float>());",
+            "torch.Tensor ClipLoss(torch.Tensor l) => l.sum();\nConsole.WriteLine(ClipLoss(logits).item<float>());",
+            "var Patches = 1;\nConsole.WriteLine(Patches + 1);");
+        Assert.Equal("var logits = torch.eye(3);\nConsole.WriteLine(ClipLoss.Symmetric(logits).item<float>());", Body(t, 0));
+        Assert.Equal("torch.Tensor ClipLoss_2(torch.Tensor l) => torch.tensor(0f); // TODO\nConsole.WriteLine(ClipLoss_2(logits).item<float>());", Body(t, 1));
+        Assert.Equal("torch.Tensor ClipLoss_3(torch.Tensor l) => l.sum();\nConsole.WriteLine(ClipLoss_3(logits).item<float>());", Body(t, 2));
+        Assert.Equal(["ClipLoss → ClipLoss_2 in code cell 2", "ClipLoss → ClipLoss_3 in code cell 3"], t.Renames.Select(r => $"{r.From} → {r.To} in {r.Label}"));
+        Assert.Contains("would hide", t.Renames[0].Why);
+        // A local named like a library type (TransformerCourse.Vision.Patches) that no cell uses keeps its name.
+        Assert.Equal("var Patches = 1;\nConsole.WriteLine(Patches + 1);", Body(t, 3));
+        AssertCompiles(t);
+    }
+
     [Fact]
     public void Using_directives_are_hoisted_once_each()
     {

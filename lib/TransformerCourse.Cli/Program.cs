@@ -16,6 +16,7 @@ try
         "train" => await TrainCommand.ExecuteAsync(rest, stdout),
         "sample" => await SampleCommand.ExecuteAsync(rest, stdout),
         "bench" => await BenchCommand.ExecuteAsync(rest, stdout),
+        "scaling" => await ScalingCommand.ExecuteAsync(rest, stdout),
         "export-apps" => await ExportAppsCommand.ExecuteAsync(rest, stdout),
         "help" or "--help" or "-h" => Help(),
         _ => Help($"Unknown command '{command}'."),
@@ -61,6 +62,11 @@ int Help(string? problem = null)
           bench attention-memory --impl none|naive|blocked|fused --n N [--batch B] [--heads H] [--dim D] [--block K] [--repeats R]
               One attention run in this process; prints `attention-memory {json}` with the peak resident memory
               (KiB) and the median ms of the repeats. Lesson 23 runs it once per configuration.
+
+          scaling [--widths 16,24,...] [--layers L] [--steps S] [--batch B] [--context T] [--lr R] [--device D] [--out DIR]
+              Lesson 19's full scaling sweep: one character GPT per width (default 16–128, 2 layers) trained on the
+              same batches for S steps (default 1920), evaluated after 60, 120, 240, ... steps; writes DIR/sweep.csv
+              (default runs/scaling/) and prints the fitted L(N) and L(N, D) and the capstone prediction.
 
           export-apps [NOTEBOOK|FOLDER ...] [--out DIR] [--check]
               Write each lesson (default: all) as a .NET 10 C# file-based app, DIR/<section>/<lesson>.cs

@@ -102,7 +102,7 @@ public static class AttentionCost
                 }
                 var xs = fitted.Select(i => (double)lengths[i]).ToArray();
                 var exponents = Enumerable.Range(0, rounds)
-                    .Select(r => PowerLawFit.Fit(xs, fitted.Select(i => times[i, r]).ToArray()).Exponent)
+                    .Select(r => PowerLawFit.FitUnchecked(xs, fitted.Select(i => times[i, r]).ToArray()).Exponent)
                     .ToArray();
                 double fastest = PowerLawFit.Fit(xs, fitted.Select(i => points[i].FastestMilliseconds).ToArray()).Exponent;
                 return new AttentionCostMeasurement(points, exponents, fastest);

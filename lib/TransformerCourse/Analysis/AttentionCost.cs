@@ -104,7 +104,7 @@ public static class AttentionCost
                 var exponents = Enumerable.Range(0, rounds)
                     .Select(r => PowerLawFit.FitUnchecked(xs, fitted.Select(i => times[i, r]).ToArray()).Exponent)
                     .ToArray();
-                double fastest = PowerLawFit.Fit(xs, fitted.Select(i => points[i].FastestMilliseconds).ToArray()).Exponent;
+                double fastest = PowerLawFit.FitUnchecked(xs, fitted.Select(i => points[i].FastestMilliseconds).ToArray()).Exponent;
                 return new AttentionCostMeasurement(points, exponents, fastest);
             }
         }

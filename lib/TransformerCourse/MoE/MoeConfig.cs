@@ -24,4 +24,7 @@ public sealed record MoeConfig(int Experts, int TopK = 1, double? CapacityFactor
 /// <param name="MeanProbability">Pᵢ: router probability of expert i, averaged over the tokens.</param>
 /// <param name="DroppedShare">Share of (token, choice) assignments over capacity, dropped.</param>
 /// <param name="BalanceLoss">N · Σ fᵢ Pᵢ for this batch.</param>
-public sealed record RoutingStats(double[] FirstChoiceShare, double[] MeanProbability, double DroppedShare, double BalanceLoss);
+/// <param name="MeanFirstGate">The gate of each token's first-choice expert (the factor its output is multiplied by), averaged over
+/// the tokens; NaN where it was not recorded.</param>
+public sealed record RoutingStats(double[] FirstChoiceShare, double[] MeanProbability, double DroppedShare, double BalanceLoss,
+    double MeanFirstGate = double.NaN);

@@ -74,7 +74,8 @@ public sealed class MoeFeedForward : nn.Module<Tensor, Tensor>
             MoeRouting.DispatchFraction(decision.Experts[.., 0], n).to_type(ScalarType.Float64).cpu().data<double>().ToArray(),
             decision.Probabilities.mean(new long[] { 0 }).to_type(ScalarType.Float64).cpu().data<double>().ToArray(),
             MoeRouting.DroppedShare(keep),
-            balance.to_type(ScalarType.Float64).item<double>());
+            balance.to_type(ScalarType.Float64).item<double>(),
+            decision.Gates[.., 0].mean().to_type(ScalarType.Float64).item<double>());
         return new MoeOutput(output.view(x.shape).MoveToOuterDisposeScope(), balance.MoveToOuterDisposeScope(), stats);
     }
 }

@@ -31,15 +31,17 @@ public static class Charts
     /// <param name="rowTickEvery">Label every n-th row only (the last row always), so long axes stay readable.</param>
     /// <param name="oneColourBar">With a shared scale, draw the colour bar on the last panel only (that panel is made wider for it).</param>
     /// <param name="panelHeight">Height of a panel in pixels (default: <paramref name="panelSize"/>, a square).</param>
+    /// <param name="hoverIndex">Show the row and column index in the hover text next to the label (off where the labels say it all).</param>
+    /// <param name="leftMargin">Pixels left of each panel for the row labels and the y-axis title.</param>
     public static Figure HeatmapGrid(IReadOnlyList<(string Title, Tensor Weights)> panels, IReadOnlyList<string> keyTokens,
         IReadOnlyList<string> queryTokens, string title, int panelSize = 300, string xTitle = "key", string yTitle = "query",
         bool sharedScale = true, string valueLabel = "weight", string rowName = "query", string columnName = "key",
-        int rowTickEvery = 1, bool oneColourBar = false, int? panelHeight = null)
+        int rowTickEvery = 1, bool oneColourBar = false, int? panelHeight = null, bool hoverIndex = true, int leftMargin = 70)
     {
         if (panels.Count == 0) throw new ArgumentException("panels must contain at least one heatmap.", nameof(panels));
         if (rowTickEvery < 1) throw new ArgumentException($"rowTickEvery must be 1 or more but is {rowTickEvery}.", nameof(rowTickEvery));
         double? zmax = sharedScale ? panels.Max(p => p.Weights.max().to_type(ScalarType.Float64).item<double>()) : null;
-        var style = new HeatmapStyle(rowName, columnName, rowTickEvery, panelHeight ?? panelSize);
+        var style = new HeatmapStyle(rowName, columnName, rowTickEvery, panelHeight ?? panelSize, HoverIndex: hoverIndex, LeftMargin: leftMargin);
         var html = string.Concat(panels.Select((p, i) =>
         {
             bool scale = !(oneColourBar && sharedScale) || i == panels.Count - 1;
@@ -97,7 +99,7 @@ public static class Charts
 
     /// <summary>How one panel is drawn beyond its data (the defaults are the attention heatmap's).</summary>
     sealed record HeatmapStyle(string RowName = "query", string ColumnName = "key", int RowTickEvery = 1, int? Height = null,
-        bool ShowScale = true, int? Width = null);
+        bool ShowScale = true, int? Width = null, bool HoverIndex = true, int LeftMargin = 70);
 
     static PlotlyChart HeatmapChart(Tensor weights, IReadOnlyList<string> keyTokens, IReadOnlyList<string> queryTokens,
         string title, int size, string xTitle, string yTitle, double? zmax, string valueLabel, HeatmapStyle? style = null)
@@ -108,7 +110,8 @@ public static class Charts
             throw new ArgumentException(
                 $"weights is {z.Length}×{z[0].Length} but there are {queryTokens.Count} {style.RowName} labels and {keyTokens.Count} {style.ColumnName} labels.", nameof(weights));
         var hover = z.Select((row, i) => row.Select((w, j) =>
-            $"{WebUtility.HtmlEncode(style.RowName)} {i}: {WebUtility.HtmlEncode(queryTokens[i])}<br>{WebUtility.HtmlEncode(style.ColumnName)} {j}: {WebUtility.HtmlEncode(keyTokens[j])}<br>{WebUtility.HtmlEncode(valueLabel)} {w:0.000}").ToArray()).ToArray();
+            $"{WebUtility.HtmlEncode(style.RowName)}{(style.HoverIndex ? $" {i}" : "")}: {WebUtility.HtmlEncode(queryTokens[i])}<br>" +
+            $"{WebUtility.HtmlEncode(style.ColumnName)}{(style.HoverIndex ? $" {j}" : "")}: {WebUtility.HtmlEncode(keyTokens[j])}<br>{WebUtility.HtmlEncode(valueLabel)} {w:0.000}").ToArray()).ToArray();
         int width = style.Width ?? size, height = style.Height ?? size;
         var rowTicks = Enumerable.Range(0, queryTokens.Count).Where(i => i % style.RowTickEvery == style.RowTickEvery - 1 || i == queryTokens.Count - 1).Distinct().ToArray();
         if (style.RowTickEvery == 1) rowTicks = Enumerable.Range(0, queryTokens.Count).ToArray();
@@ -131,7 +134,7 @@ public static class Charts
             title = title,
             width = width,
             height = height,
-            margin = new Margin { l = 70, r = 10, t = 60, b = 70 },
+            margin = new Margin { l = style.LeftMargin, r = 10, t = 60, b = 70 },
             xaxis = new Xaxis { title = xTitle, tickvals = Enumerable.Range(0, keyTokens.Count).ToArray(), ticktext = keyTokens.ToArray(), tickangle = -45 },
             yaxis = new Yaxis { title = yTitle, tickvals = rowTicks, ticktext = rowTicks.Select(i => queryTokens[i]).ToArray(), autorange = "reversed" },
         };

@@ -66,6 +66,7 @@ public sealed class MoeFeedForward : nn.Module<Tensor, Tensor>
             var hits = chosen.nonzero();                                          // (m, 2): token, choice slot
             var who = hits[.., 0];
             var gate = decision.Gates[who, hits[.., 1]].unsqueeze(1);
+            if (Config.OutputScale != 1.0) gate = gate * Config.OutputScale;
             output = output.index_add(0, who, experts[e].forward(flat[who]) * gate, 1);
         }
 

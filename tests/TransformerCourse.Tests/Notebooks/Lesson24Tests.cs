@@ -154,8 +154,8 @@ public class Lesson24Tests
     [LessonFact]
     public void Why_dense_is_ahead_is_presented_as_hypotheses_with_the_measured_gates_and_balancing_gap()
     {
-        var gates = Regex.Matches(Lesson.Printed, @"(MoE, balancing loss|MoE, no balancing loss): mean gate of the chosen expert on a validation batch: layer 1 ([\d.]+), layer 2 ([\d.]+) \(dense FFN: 1, uniform router: 0.25\)");
-        Assert.Equal(2, gates.Count);
+        var gates = Regex.Matches(Lesson.Printed, @"(MoE, balancing loss|MoE, no balancing loss|MoE, output × 4) +mean gate of the chosen expert \(validation batch\): layer 1 ([\d.]+), layer 2 ([\d.]+) \(dense FFN: 1, uniform router: 0.25\)");
+        Assert.Equal(3, gates.Count);
         foreach (Match g in gates)
             foreach (int i in new[] { 2, 3 })
                 Assert.InRange(Parse(g.Groups[i].Value), 0.25, 1.0);            // a top-1 gate is the largest of N probabilities
@@ -165,6 +165,14 @@ public class Lesson24Tests
         Assert.True(gap.Success);
         Assert.Equal(unbal - bal, Parse(gap.Groups[1].Value), 2);
         Assert.Equal(Math.Abs(Parse(gap.Groups[1].Value)) < 0.05 ? "within" : "not within", gap.Groups[2].Value);
+        // The control for hypothesis 2: the MoE with its output × N, against the dense twin and the plain MoE.
+        var control = Regex.Match(Lesson.Printed, @"control, MoE, output × 4 \(with balancing\): validation loss ([\d.]+) vs dense ([\d.]+) and MoE ([\d.]+): closes (-?\d+)% of the gap \((most of it|part of it|little or none of it)\)");
+        Assert.True(control.Success, "the control line is printed");
+        double scaled = Parse(control.Groups[1].Value), dense = Parse(control.Groups[2].Value);
+        Assert.Equal(bal, Parse(control.Groups[3].Value), 3);
+        double closed = (bal - scaled) / (bal - dense);
+        Assert.Equal(closed * 100, double.Parse(control.Groups[4].Value), 0);
+        Assert.Equal(closed >= 0.5 ? "most of it" : closed > 0.1 ? "part of it" : "little or none of it", control.Groups[5].Value);
     }
 
     [LessonFact]

@@ -171,7 +171,7 @@ public class Lesson24Tests
         double scaled = Parse(control.Groups[1].Value), dense = Parse(control.Groups[2].Value);
         Assert.Equal(bal, Parse(control.Groups[3].Value), 3);
         double closed = (bal - scaled) / (bal - dense);
-        Assert.Equal(closed * 100, double.Parse(control.Groups[4].Value), 0);
+        Assert.InRange(double.Parse(control.Groups[4].Value) - closed * 100, -3, 3);      // printed from unrounded losses
         Assert.Equal(closed >= 0.5 ? "most of it" : closed > 0.1 ? "part of it" : "little or none of it", control.Groups[5].Value);
     }
 

@@ -137,7 +137,7 @@ public static class Lesson24
                     Expect(!Same(gates, overTokens, 1e-5) && !Same(gates, overTokens / overTokens.sum(1, keepdim: true), 1e-5),
                         $"for {what} the gates come from a softmax over the tokens: each token's probabilities run over the experts.");
                     Expect(!Same(gates, logits.gather(1, want.Experts), 1e-5), $"for {what} the gates are raw logits; they come from the softmax probabilities.");
-                    Expect(false, $"for {what} the gates are not right: with k = 1 the probability itself, with k ≥ 2 the probabilities divided by their sum.");
+                    Expect(false, $"for {what} the gates are not right: compare your gates with the convention for k = {k} in the section \"Top-k gating\".");
                 }
                 Expect(gates.requires_grad, $"for {what} the gates are right but carry no gradient: the router learns through them, so compute them from the logits without detaching.");
                 var weights = randn([tokens, k], generator: generator);
@@ -185,8 +185,9 @@ public static class Lesson24
                 using var keepMask = MoeRouting.KeepMask(tensor(choice.Select(c => (long)c).ToArray()).unsqueeze(1), n, capacity);
                 var want = keepMask.squeeze(1).data<bool>().ToArray();
                 if (got.SequenceEqual(want)) continue;
-                string result = $"{call} gives [{Flags(got)}] instead of [{Flags(want)}] (capacity ⌈{factor} · {choice.Length} / {n}⌉ = {capacity})";
-                Expect(!got.All(x => x), $"{result}: it keeps every token, but an expert takes at most {capacity}.");
+                // The feedback names the mistake and the capacity it should come to, never the formula that gives it.
+                Expect(!got.All(x => x), $"{call} keeps every token, but here an expert takes at most {capacity}: some tokens must be dropped.");
+                string result = $"{call} gives [{Flags(got)}] instead of [{Flags(want)}] (capacity {capacity})";
                 Expect(!got.SequenceEqual(KeepFirst(choice, capacity, fromEnd: true)), $"{result}: it keeps each expert's last tokens; tokens are served in order, so the first ones to arrive are kept.");
                 int noFactor = (int)Math.Ceiling((double)choice.Length / n - 1e-9);
                 Expect(!(noFactor != capacity && got.SequenceEqual(KeepFirst(choice, noFactor, false))), $"{result}: the capacity factor is missing from the capacity.");

@@ -66,6 +66,7 @@ public sealed class MoeFeedForward : nn.Module<Tensor, Tensor>
             var hits = chosen.nonzero();                                          // (m, 2): token, choice slot
             var who = hits[.., 0];
             var gate = decision.Gates[who, hits[.., 1]].unsqueeze(1);
+            if (Config.OutputScale != 1.0) gate = gate * Config.OutputScale;
             output = output.index_add(0, who, experts[e].forward(flat[who]) * gate, 1);
         }
 
@@ -74,7 +75,8 @@ public sealed class MoeFeedForward : nn.Module<Tensor, Tensor>
             MoeRouting.DispatchFraction(decision.Experts[.., 0], n).to_type(ScalarType.Float64).cpu().data<double>().ToArray(),
             decision.Probabilities.mean(new long[] { 0 }).to_type(ScalarType.Float64).cpu().data<double>().ToArray(),
             MoeRouting.DroppedShare(keep),
-            balance.to_type(ScalarType.Float64).item<double>());
+            balance.to_type(ScalarType.Float64).item<double>(),
+            decision.Gates[.., 0].mean().to_type(ScalarType.Float64).item<double>());
         return new MoeOutput(output.view(x.shape).MoveToOuterDisposeScope(), balance.MoveToOuterDisposeScope(), stats);
     }
 }

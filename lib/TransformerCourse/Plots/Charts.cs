@@ -26,14 +26,28 @@ public static class Charts
     /// <summary>Several heatmaps side by side (heads, layers or training steps).</summary>
     /// <param name="sharedScale">One colour scale for all panels (default), so panels can be compared by eye.</param>
     /// <param name="panelSize">Pixels per panel; below <see cref="CompactPanel"/> a panel is a bare thumbnail of the pattern.</param>
+    /// <param name="rowName">What a row is, for the hover text ("query" for attention weights).</param>
+    /// <param name="columnName">What a column is, for the hover text ("key" for attention weights).</param>
+    /// <param name="rowTickEvery">Label every n-th row only (the last row always), so long axes stay readable.</param>
+    /// <param name="oneColourBar">With a shared scale, draw the colour bar on the last panel only (that panel is made wider for it).</param>
+    /// <param name="panelHeight">Height of a panel in pixels (default: <paramref name="panelSize"/>, a square).</param>
+    /// <param name="hoverIndex">Show the row and column index in the hover text next to the label (off where the labels say it all).</param>
+    /// <param name="leftMargin">Pixels left of each panel for the row labels and the y-axis title.</param>
     public static Figure HeatmapGrid(IReadOnlyList<(string Title, Tensor Weights)> panels, IReadOnlyList<string> keyTokens,
         IReadOnlyList<string> queryTokens, string title, int panelSize = 300, string xTitle = "key", string yTitle = "query",
-        bool sharedScale = true, string valueLabel = "weight")
+        bool sharedScale = true, string valueLabel = "weight", string rowName = "query", string columnName = "key",
+        int rowTickEvery = 1, bool oneColourBar = false, int? panelHeight = null, bool hoverIndex = true, int leftMargin = 70)
     {
         if (panels.Count == 0) throw new ArgumentException("panels must contain at least one heatmap.", nameof(panels));
+        if (rowTickEvery < 1) throw new ArgumentException($"rowTickEvery must be 1 or more but is {rowTickEvery}.", nameof(rowTickEvery));
         double? zmax = sharedScale ? panels.Max(p => p.Weights.max().to_type(ScalarType.Float64).item<double>()) : null;
-        var html = string.Concat(panels.Select(p =>
-            HeatmapChart(p.Weights, keyTokens, queryTokens, p.Title, panelSize, xTitle, yTitle, zmax, valueLabel).GetInlineHtml()));
+        var style = new HeatmapStyle(rowName, columnName, rowTickEvery, panelHeight ?? panelSize, HoverIndex: hoverIndex, LeftMargin: leftMargin);
+        var html = string.Concat(panels.Select((p, i) =>
+        {
+            bool scale = !(oneColourBar && sharedScale) || i == panels.Count - 1;
+            int width = oneColourBar && sharedScale && scale ? panelSize + 90 : panelSize;
+            return HeatmapChart(p.Weights, keyTokens, queryTokens, p.Title, panelSize, xTitle, yTitle, zmax, valueLabel, style with { ShowScale = scale, Width = width }).GetInlineHtml();
+        }));
         return new Figure(title, $"<div><b>{WebUtility.HtmlEncode(title)}</b></div><div style=\"display:flex;flex-wrap:wrap;gap:4px\">{html}</div>", "heatmap");
     }
 
@@ -83,15 +97,24 @@ public static class Charts
     /// <summary>Heatmaps smaller than this (pixels) are drawn as bare thumbnails: no tick labels, titles or colour bar.</summary>
     public const int CompactPanel = 200;
 
+    /// <summary>How one panel is drawn beyond its data (the defaults are the attention heatmap's).</summary>
+    sealed record HeatmapStyle(string RowName = "query", string ColumnName = "key", int RowTickEvery = 1, int? Height = null,
+        bool ShowScale = true, int? Width = null, bool HoverIndex = true, int LeftMargin = 70);
+
     static PlotlyChart HeatmapChart(Tensor weights, IReadOnlyList<string> keyTokens, IReadOnlyList<string> queryTokens,
-        string title, int size, string xTitle, string yTitle, double? zmax, string valueLabel)
+        string title, int size, string xTitle, string yTitle, double? zmax, string valueLabel, HeatmapStyle? style = null)
     {
+        style ??= new HeatmapStyle();
         var z = ToRows(weights, nameof(weights));
         if (z.Length != queryTokens.Count || z[0].Length != keyTokens.Count)
             throw new ArgumentException(
-                $"weights is {z.Length}×{z[0].Length} but there are {queryTokens.Count} query tokens and {keyTokens.Count} key tokens.", nameof(weights));
+                $"weights is {z.Length}×{z[0].Length} but there are {queryTokens.Count} {style.RowName} labels and {keyTokens.Count} {style.ColumnName} labels.", nameof(weights));
         var hover = z.Select((row, i) => row.Select((w, j) =>
-            $"query {i}: {WebUtility.HtmlEncode(queryTokens[i])}<br>key {j}: {WebUtility.HtmlEncode(keyTokens[j])}<br>{WebUtility.HtmlEncode(valueLabel)} {w:0.000}").ToArray()).ToArray();
+            $"{WebUtility.HtmlEncode(style.RowName)}{(style.HoverIndex ? $" {i}" : "")}: {WebUtility.HtmlEncode(queryTokens[i])}<br>" +
+            $"{WebUtility.HtmlEncode(style.ColumnName)}{(style.HoverIndex ? $" {j}" : "")}: {WebUtility.HtmlEncode(keyTokens[j])}<br>{WebUtility.HtmlEncode(valueLabel)} {w:0.000}").ToArray()).ToArray();
+        int width = style.Width ?? size, height = style.Height ?? size;
+        var rowTicks = Enumerable.Range(0, queryTokens.Count).Where(i => i % style.RowTickEvery == style.RowTickEvery - 1 || i == queryTokens.Count - 1).Distinct().ToArray();
+        if (style.RowTickEvery == 1) rowTicks = Enumerable.Range(0, queryTokens.Count).ToArray();
         var heat = new Heatmap
         {
             z = z,
@@ -104,15 +127,16 @@ public static class Charts
             zmin = 0,
         };
         if (zmax is double top && top > 0) heat.zmax = top;
+        if (!style.ShowScale) heat.showscale = false;
         // Numeric axes with token tick labels: repeated tokens ("the" twice) stay separate rows.
         var layout = new Layout.Layout
         {
             title = title,
-            width = size,
-            height = size,
-            margin = new Margin { l = 70, r = 10, t = 60, b = 70 },
+            width = width,
+            height = height,
+            margin = new Margin { l = style.LeftMargin, r = 10, t = 60, b = 70 },
             xaxis = new Xaxis { title = xTitle, tickvals = Enumerable.Range(0, keyTokens.Count).ToArray(), ticktext = keyTokens.ToArray(), tickangle = -45 },
-            yaxis = new Yaxis { title = yTitle, tickvals = Enumerable.Range(0, queryTokens.Count).ToArray(), ticktext = queryTokens.ToArray(), autorange = "reversed" },
+            yaxis = new Yaxis { title = yTitle, tickvals = rowTicks, ticktext = rowTicks.Select(i => queryTokens[i]).ToArray(), autorange = "reversed" },
         };
         if (size < CompactPanel)
         {
@@ -124,8 +148,8 @@ public static class Charts
             layout.yaxis = new Yaxis { showticklabels = false, ticks = "", autorange = "reversed" };
         }
         var chart = Chart.Plot(heat, layout);
-        chart.WithWidth(size);
-        chart.WithHeight(size);
+        chart.WithWidth(width);
+        chart.WithHeight(height);
         return chart;
     }
 

@@ -157,6 +157,16 @@ public class Lesson24ExerciseTests : TorchTest
         Assert.Contains("carry no gradient", verdict.Feedback);
     }
 
+    [Fact]
+    public void Gating_fallback_points_to_the_section_without_restating_the_rule()
+    {
+        var verdict = Lesson24.TopKGating((l, k) => { var (e, g) = Gating(l, k, renormalise: true); return (e, g * g); });
+        Assert.False(verdict.Passed);
+        Assert.Contains("the gates are not right", verdict.Feedback);
+        Assert.Contains("\"Top-k gating\"", verdict.Feedback);
+        Assert.DoesNotContain("divided by their sum", verdict.Feedback);
+    }
+
     // ----- Exercise 3: capacity
     static bool[] Keep(int[] choice, int experts, double factor, Func<double, int> round, bool fromEnd = false, int extra = 0)
     {
@@ -179,6 +189,22 @@ public class Lesson24ExerciseTests : TorchTest
         var verdict = Lesson24.KeepWithinCapacity((c, n, f) => c.Select(_ => true).ToArray());
         Assert.False(verdict.Passed);
         Assert.Contains("keeps every token", verdict.Feedback);
+        Assert.Contains("at most 2", verdict.Feedback);
+        // The feedback must not hand over the capacity formula or the expected keep/drop pattern.
+        Assert.DoesNotContain("⌈", verdict.Feedback);
+        Assert.DoesNotContain("/ 4", verdict.Feedback);
+        Assert.DoesNotContain("drop, keep", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Capacity_feedback_never_spells_out_the_formula()
+    {
+        foreach (Func<double, int> round in new Func<double, int>[] { x => (int)Math.Floor(x + 1e-9), x => (int)Math.Round(x), x => Ceil(x) + 1 })
+        {
+            var verdict = Lesson24.KeepWithinCapacity((c, n, f) => Keep(c, n, f, round));
+            Assert.False(verdict.Passed);
+            Assert.DoesNotContain("⌈", verdict.Feedback);
+        }
     }
 
     [Fact]

@@ -158,6 +158,18 @@ public class MoeTests : TorchTest
     }
 
     [Fact]
+    public void Output_scale_multiplies_the_layer_output_and_is_validated()
+    {
+        manual_seed(7);
+        var plain = new MoeFeedForward(Small, new MoeConfig(Experts: 3, TopK: 1, CapacityFactor: null));
+        var scaled = new MoeFeedForward(Small, new MoeConfig(Experts: 3, TopK: 1, CapacityFactor: null, OutputScale: 3));
+        scaled.load_state_dict(plain.state_dict());
+        var x = randn(2, 4, 16);
+        Assert.True(scaled.forward(x).allclose(plain.forward(x) * 3, atol: 1e-5));
+        Assert.Contains("OutputScale", Assert.Throws<ArgumentException>(() => new MoeConfig(4, OutputScale: 0).Validated()).Message);
+    }
+
+    [Fact]
     public void One_expert_with_top1_and_no_capacity_limit_is_the_dense_feed_forward()
     {
         manual_seed(6);

@@ -39,6 +39,21 @@ public class NotebookHelperTests : TorchTest
     }
 
     [Fact]
+    public void A_grid_can_name_its_rows_thin_its_row_labels_and_share_one_colour_bar()
+    {
+        var w = rand(8, 2);
+        _ = Charts.Heatmap(w, ["a", "b"], Enumerable.Range(0, 8).Select(i => $"r{i}").ToList()).ToHtml();
+        var rows = Enumerable.Range(0, 8).Select(i => $"w{i}").ToList();
+        var html = Charts.HeatmapGrid([("a", w), ("b", w), ("c", w)], ["0", "1"], rows, "grid", panelSize: 300, xTitle: "expert", yTitle: "steps",
+            rowName: "training steps", columnName: "expert", rowTickEvery: 4, oneColourBar: true, hoverIndex: false).ToHtml();
+        Assert.Contains("training steps: w5<br>expert: 1", html);
+        Assert.DoesNotContain("query 0", html);
+        Assert.Equal(2, html.Split("\"showscale\":false").Length - 1);            // the colour bar on the last panel only
+        Assert.Contains("\"ticktext\":[\"w3\",\"w7\"]", html);                   // every 4th row label, the last one included
+        Assert.Throws<ArgumentException>(() => Charts.HeatmapGrid([("a", w)], ["0", "1"], rows, "grid", rowTickEvery: 0));
+    }
+
+    [Fact]
     public void Line_and_bar_charts_hold_their_series()
     {
         var line = Charts.Lines("t", "x", "y", [new Series("rnn", [1, 2], [3, 4])], logY: true).ToHtml();

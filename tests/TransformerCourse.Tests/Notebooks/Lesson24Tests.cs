@@ -66,6 +66,27 @@ public class Lesson24Tests
             Assert.Contains($"N = {n}: uniform routing → 1.000000 (closed form 1), all tokens on one expert → {n}.000000 (closed form N = {n})", Lesson.Printed);
         Assert.Contains("f needs a gradient: False", Lesson.Printed);
         Assert.True(Lesson.Number(@"∂loss/∂p\(x\) vs N·f/T for every token: max gap " + Num) < 1e-6);
+        // "1 is not the minimum in general ... with P = f it is N·Σf² ≥ 1": the printed counterexample, worked by hand:
+        // f = (0.75, 0.25), P = (0.3825, 0.6175) → 2·(0.286875 + 0.154375) = 0.8825; N·Σf² = 2·(0.5625 + 0.0625) = 1.25.
+        Assert.Contains("f = [0.75, 0.25], loss 0.883 (below 1); with P = f: N·Σf² = 1.250", Lesson.Printed);
+    }
+
+    [LessonFact]
+    public void The_moe_layer_matches_a_per_token_loop_and_dropped_tokens_get_zero()
+    {
+        var m = Regex.Match(Lesson.Printed, @"16 tokens, 4 experts, top-1, capacity (\d+): experts chosen \[([\d ]+)\], kept (\d+), dropped (\d+) \(library's dropped share ([\d.]+)\)");
+        Assert.True(m.Success, "the layer-check line is printed");
+        Assert.Equal("2", m.Groups[1].Value);                                   // ⌈0.5 · 16 / 4⌉
+        var chosen = m.Groups[2].Value.Split(' ').Select(int.Parse).ToArray();
+        int expectedDrops = Enumerable.Range(0, 4).Sum(e => Math.Max(0, chosen.Count(c => c == e) - 2));
+        Assert.Equal(16, chosen.Length);
+        Assert.Equal(expectedDrops, int.Parse(m.Groups[4].Value));
+        Assert.Equal(16 - expectedDrops, int.Parse(m.Groups[3].Value));
+        Assert.True(expectedDrops >= 8);
+        Assert.Equal(expectedDrops / 16.0, Parse(m.Groups[5].Value), 3);
+        Assert.True(Lesson.Number(@"Route vs the per-token loop: max gap " + Num) < 1e-6);
+        Assert.Contains("Route vs the per-token loop: max gap", Lesson.Printed);
+        Assert.Matches(@"largest \|output\| of a dropped token: 0 \(exactly 0: yes\)", Lesson.Printed);
     }
 
     [LessonFact]
@@ -81,6 +102,8 @@ public class Lesson24Tests
         Assert.Contains(Lesson.Html, h => h.Contains("<table") && h.Contains("training tokens / s (median)"));
         // Measured next to the count, with the verdict printed (no claim about which way it goes).
         Assert.Matches(@"measured training throughput, MoE with balancing / dense: [\d.]+; predicted by the multiply-add count: 0.996; within 25% of the count: (yes|no)", Lesson.Printed);
+        // The single training runs' wall clock is shown for what it is, next to the median.
+        Assert.InRange(Lesson.Number(@"the same ratio from the single training runs' wall clock: " + Num + @" \(one run each, not a measurement\)"), 0.1, 10);
     }
 
     [LessonFact]
@@ -88,19 +111,23 @@ public class Lesson24Tests
     {
         double uniform = Lesson.Number(@"uniform ln 65 = " + Num), bigram = Lesson.Number(@"bigram " + Num);
         Assert.Equal(Math.Log(65), uniform, 3);
-        var runs = Regex.Matches(Lesson.Printed, @"(dense|MoE, balancing loss|MoE, no balancing loss) +600 steps in +[\d.]+ s: validation loss ([\d.]+)");
+        var runs = Regex.Matches(Lesson.Printed, @"(dense|MoE, balancing loss|MoE, no balancing loss) +600 steps: validation loss ([\d.]+) .*; one run, wall clock [\d.]+ s");
         Assert.Equal(3, runs.Count);
         Assert.All(runs, m => Assert.True(Parse(m.Groups[2].Value) < bigram, m.Value));
         // "After the same number of steps the dense model has the lower validation loss."
         Assert.True(Lesson.Number(@"MoE with balancing vs dense: dense lower by " + Num) > 0.05);
-        Assert.True(Lesson.Number(@"(?m)^dense +600 steps in +[\d.]+ s: validation loss " + Num) < Lesson.Number(@"MoE, no balancing loss +600 steps in +[\d.]+ s: validation loss " + Num));
+        Assert.True(Lesson.Number(@"(?m)^dense +600 steps: validation loss " + Num) < Lesson.Number(@"MoE, no balancing loss +600 steps: validation loss " + Num));
     }
 
     [LessonFact]
     public void Utilisation_heatmaps_and_the_imbalance_verdict()
     {
-        Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"heatmap\"") && h.Contains("Share of tokens routed to each expert")
-            && h.Contains("MoE, no balancing loss, layer 2") && h.Contains("expert 3") && h.Contains("steps 576–600") && h.Contains("training steps"));
+        var heatmap = Assert.Single(Lesson.Html, h => h.Contains("data-kind=\"heatmap\"") && h.Contains("Share of tokens routed to each expert"));
+        Assert.Contains("MoE, no balancing loss, layer 2", heatmap);
+        Assert.Contains("training steps: 576–600<br>expert: 3<br>share of tokens", heatmap);   // hover names rows and columns for what they are
+        Assert.DoesNotContain("query 0:", heatmap);
+        Assert.Equal(3, heatmap.Split("\"showscale\":false").Length - 1);                   // one colour bar for the four panels
+        Assert.Contains("\"ticktext\":[\"76–100\",\"176–200\",\"276–300\",\"376–400\",\"476–500\",\"576–600\"]", heatmap);
         var peaks = Regex.Matches(Lesson.Printed, @"(MoE, balancing loss|MoE, no balancing loss): peak share of one expert ([\d.]+) \(layer (\d), steps (\d+)–(\d+)\); collapse \(≥ 0.90 of a layer's tokens in some window\): (yes|no)")
             .ToDictionary(m => m.Groups[1].Value, m => (Peak: Parse(m.Groups[2].Value), End: int.Parse(m.Groups[5].Value), Collapse: m.Groups[6].Value));
         var last = Regex.Matches(Lesson.Printed, @"last window: largest expert share ([\d.]+) \(even split 0.25\), evenness ([\d.]+) \(1 = even, 0 = one expert\), dropped share ([\d.]+)")
@@ -122,6 +149,30 @@ public class Lesson24Tests
         // "With the loss every expert stays close to the even share of 0.25 throughout."
         Assert.True(peakWith.Peak < 0.4 && peakWith.Collapse == "no", $"peak with {peakWith}");
         Assert.True(withLoss.Max <= 0.3);
+    }
+
+    [LessonFact]
+    public void Why_dense_is_ahead_is_presented_as_hypotheses_with_the_measured_gates_and_balancing_gap()
+    {
+        var gates = Regex.Matches(Lesson.Printed, @"(MoE, balancing loss|MoE, no balancing loss|MoE, output × 4) +mean gate of the chosen expert \(validation batch\): layer 1 ([\d.]+), layer 2 ([\d.]+) \(dense FFN: 1, uniform router: 0.25\)");
+        Assert.Equal(3, gates.Count);
+        foreach (Match g in gates)
+            foreach (int i in new[] { 2, 3 })
+                Assert.InRange(Parse(g.Groups[i].Value), 0.25, 1.0);            // a top-1 gate is the largest of N probabilities
+        double bal = Lesson.Number(@"MoE, balancing loss +600 steps: validation loss " + Num);
+        double unbal = Lesson.Number(@"MoE, no balancing loss +600 steps: validation loss " + Num);
+        var gap = Regex.Match(Lesson.Printed, @"validation loss without minus with balancing: ([-+][\d.]+) nats \((within|not within) 0.05\)");
+        Assert.True(gap.Success);
+        Assert.Equal(unbal - bal, Parse(gap.Groups[1].Value), 2);
+        Assert.Equal(Math.Abs(Parse(gap.Groups[1].Value)) < 0.05 ? "within" : "not within", gap.Groups[2].Value);
+        // The control for hypothesis 2: the MoE with its output × N, against the dense twin and the plain MoE.
+        var control = Regex.Match(Lesson.Printed, @"control, MoE, output × 4 \(with balancing\): validation loss ([\d.]+) vs dense ([\d.]+) and MoE ([\d.]+): closes (-?\d+)% of the gap \((most of it|part of it|little or none of it)\)");
+        Assert.True(control.Success, "the control line is printed");
+        double scaled = Parse(control.Groups[1].Value), dense = Parse(control.Groups[2].Value);
+        Assert.Equal(bal, Parse(control.Groups[3].Value), 3);
+        double closed = (bal - scaled) / (bal - dense);
+        Assert.InRange(double.Parse(control.Groups[4].Value) - closed * 100, -3, 3);      // printed from unrounded losses
+        Assert.Equal(closed >= 0.5 ? "most of it" : closed > 0.1 ? "part of it" : "little or none of it", control.Groups[5].Value);
     }
 
     [LessonFact]

@@ -64,7 +64,7 @@ public class Lesson25Tests
     [LessonFact]
     public void Learned_rows_past_the_training_length_are_untrained_and_extrapolation_is_judged_against_noise()
     {
-        Assert.True(Lesson.Number(@"rows 0–31 moved by up to " + Num) > 0.05);
+        Assert.True(Lesson.Number(@"rows 0–31 moved by up to " + Num) > 0.02);
         double shrink = Lesson.Number(@"rows 32–127 = " + Num + " × their initial values");
         Assert.InRange(shrink, 0.9, 1.0);
         Assert.True(Lesson.Number(@"\(max residual " + Num + @"\): weight decay only") < 1e-6);
@@ -145,7 +145,16 @@ public class Lesson25Tests
         double gap = Parse(verdict.Groups[1].Value), threshold = Parse(verdict.Groups[4].Value);
         Assert.Equal(Math.Max(Parse(verdict.Groups[2].Value), Parse(verdict.Groups[3].Value)), threshold, 3);
         Assert.Equal(Math.Abs(gap) <= threshold ? "within noise: no winner at this scale" : gap > 0 ? "LLaMA style lower" : "GPT-2 style lower", verdict.Groups[5].Value);
-        Assert.True(Lesson.Number(@"LLaMA style / GPT-2 style time per step: " + Num) > 0);
+        Assert.True(Lesson.Number(@"LLaMA style / GPT-2 style time: " + Num + " \\(training steps\\)") > 0);
+        Assert.True(Lesson.Number(@", " + Num + @" \(interleaved forward \+ backward\)") > 0);
+        Assert.Contains(Lesson.Html, h => h.Contains("<table") && h.Contains("ms forward + backward (interleaved median)"));
+        // "Each LLaMA-style seed ends below each GPT-2-style seed, and the gap between the means clears the threshold,
+        // which comes from the seeds: the LLaMA-style model's two seeds differ by several times the evaluation noise."
+        var losses = runs.ToLookup(m => m.Groups[1].Value, m => Parse(m.Groups[3].Value));
+        Assert.True(losses["LLaMA style"].Max() < losses["GPT-2 style"].Min());
+        Assert.Equal("LLaMA style lower", verdict.Groups[5].Value);
+        Assert.Equal(Parse(verdict.Groups[2].Value), threshold, 3);
+        Assert.True(Parse(verdict.Groups[2].Value) > 3 * Parse(verdict.Groups[3].Value));
         Assert.True(bigram < unigram);
         Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"line\"") && h.Contains("Training loss (mean of the last 10 steps)"));
         Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"heatmap\"") && h.Contains("Trained LLaMA-style model") && h.Contains("key character") && h.Contains("layer 2, head 4"));

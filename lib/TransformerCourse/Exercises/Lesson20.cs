@@ -13,7 +13,7 @@ public static class Lesson20
     /// mean, over the queries i of the second copy, of the weight on key i − length + 1.
     /// </summary>
     public static Verdict InductionScore(Func<Tensor, int, int, double> yours) => Check("your InductionScore",
-        "go back to the section \"Induction heads\": which queries have a previous occurrence of their token, where is the token that " +
+        "go back to \"Induction score\" in section 2: which queries have a previous occurrence of their token, where is the token that " +
         "came right after it, and is a row of the matrix a query or a key?",
         () =>
         {
@@ -59,7 +59,7 @@ public static class Lesson20
         {
             var tokenizer = InstructionTasks.Tokenizer;
             var cases = new List<(string What, long[] Tokens, int Prompt)>();
-            foreach (var (task, input) in new[] { ("reverse", "abcd"), ("upper", "cat"), ("sort", "dbeca") })
+            foreach (var (task, input) in new[] { ("reverse", "abcd"), ("upper", "cats"), ("sort", "dbec") })
             {
                 var pair = InstructionTasks.Make(task, input);
                 cases.Add(($"\"{pair.Prompt}\" + \"{pair.Response}\"", tokenizer.Encode(pair.Text), pair.Prompt.Length));

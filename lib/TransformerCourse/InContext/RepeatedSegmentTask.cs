@@ -15,11 +15,10 @@ public sealed record RepeatedSegmentBatch(Tensor Tokens, long[] Starts, long[] L
 }
 
 /// <summary>
-/// The induction-head task. Each sequence of <paramref name="Length"/> tokens is built as: T − L distinct tokens drawn
-/// at random from the vocabulary (no token twice), then the last L of them once more, with the segment length L drawn
-/// uniformly from [<paramref name="MinSegment"/>, <paramref name="MaxSegment"/>] for every sequence. Because the first
-/// T − L tokens are distinct, every token of the second copy occurred exactly once before, L positions earlier.
-/// Because L varies, the distance back to that occurrence cannot be read off a token's position.
+/// The induction-head task. Each sequence of <paramref name="Length"/> tokens is built as: T − L tokens drawn
+/// independently and uniformly from the vocabulary, then the last L of them once more, with the segment length L drawn
+/// uniformly from [<paramref name="MinSegment"/>, <paramref name="MaxSegment"/>] for every sequence. Every token of the
+/// second copy occurred L positions earlier; because L varies, that distance cannot be read off a token's position.
 /// </summary>
 public sealed record RepeatedSegmentTask(int VocabSize, int Length, int MinSegment, int MaxSegment)
 {
@@ -30,9 +29,7 @@ public sealed record RepeatedSegmentTask(int VocabSize, int Length, int MinSegme
         if (MaxSegment < MinSegment) throw new ArgumentException($"MaxSegment ({MaxSegment}) must be at least MinSegment ({MinSegment}).", nameof(MaxSegment));
         if (2 * MaxSegment > Length)
             throw new ArgumentException($"Length ({Length}) must hold two copies of the longest segment (2 × {MaxSegment}).", nameof(Length));
-        if (Length - MinSegment > VocabSize)
-            throw new ArgumentException(
-                $"VocabSize ({VocabSize}) is too small for {Length - MinSegment} distinct tokens before the second copy (Length − MinSegment).", nameof(VocabSize));
+        if (VocabSize < 2) throw new ArgumentException($"VocabSize must be at least 2 but is {VocabSize}.", nameof(VocabSize));
         return this;
     }
 
@@ -59,17 +56,10 @@ public sealed record RepeatedSegmentTask(int VocabSize, int Length, int MinSegme
     {
         var tokens = new long[lengths.Length * Length];
         var starts = new long[lengths.Length];
-        var pool = Enumerable.Range(0, VocabSize).ToArray();
         for (int b = 0; b < lengths.Length; b++)
         {
             int segment = (int)lengths[b], fresh = Length - segment;
-            // A partial Fisher–Yates shuffle: the first `fresh` entries of the pool become distinct random tokens.
-            for (int i = 0; i < fresh; i++)
-            {
-                int j = random.Next(i, VocabSize);
-                (pool[i], pool[j]) = (pool[j], pool[i]);
-                tokens[b * Length + i] = pool[i];
-            }
+            for (int i = 0; i < fresh; i++) tokens[b * Length + i] = random.Next(VocabSize);
             starts[b] = fresh - segment;
             for (int i = 0; i < segment; i++) tokens[b * Length + fresh + i] = tokens[b * Length + starts[b] + i];
         }

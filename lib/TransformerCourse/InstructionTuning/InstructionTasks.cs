@@ -11,7 +11,7 @@ public sealed record InstructionPair(string Task, string Input, string Prompt, s
 
 /// <summary>
 /// The lesson's generated instruction data, deterministic and documented in datasets/lesson20-synthetic-tasks.md.
-/// An instruction is "task: input=" with a lowercase input of 3–6 letters; the response is the answer followed by '.'.
+/// An instruction is "task: input=" with an input of 4 lowercase letters; the response is the answer followed by '.'.
 /// Tasks: reverse ("reverse: abc=" → "cba."), sort ("sort: cab=" → "abc."), upper ("upper: abc=" → "ABC.").
 /// Inputs are split by a fixed hash: every input whose hash is 0 mod 5 is held out and never used for training.
 /// The base model is pretrained on plain text in the same alphabet: lines of 1–3 lowercase words ending in '.'.

@@ -12,7 +12,7 @@ public class InContextLearningTests : TorchTest
     static readonly RepeatedSegmentTask Small = new(VocabSize: 20, Length: 16, MinSegment: 3, MaxSegment: 6);
 
     [Fact]
-    public void Sequences_repeat_their_segment_after_distinct_tokens()
+    public void Sequences_end_with_a_second_copy_of_their_segment()
     {
         using var batch = Small.Sample(50, new Random(1));
         var rows = Rows(batch.Tokens);
@@ -22,8 +22,6 @@ public class InContextLearningTests : TorchTest
             long l = batch.Lengths[b], s = batch.Starts[b];
             Assert.InRange(l, 3, 6);
             Assert.Equal(16 - 2 * l, s);
-            var head = rows[b][..(int)(16 - l)];
-            Assert.Equal(head.Length, head.Distinct().Count());
             Assert.Equal(rows[b][(int)s..(int)(s + l)], rows[b][(int)(s + l)..]);
         }
         Assert.True(batch.Lengths.Distinct().Count() > 2, "segment lengths vary");
@@ -37,7 +35,7 @@ public class InContextLearningTests : TorchTest
     public void Bad_task_settings_name_the_field()
     {
         Assert.Contains("Length", Assert.Throws<ArgumentException>(() => (Small with { MaxSegment = 9 }).Validated()).Message);
-        Assert.Contains("VocabSize", Assert.Throws<ArgumentException>(() => (Small with { VocabSize = 10 }).Validated()).Message);
+        Assert.Contains("VocabSize", Assert.Throws<ArgumentException>(() => (Small with { VocabSize = 1 }).Validated()).Message);
         Assert.Contains("MinSegment", Assert.Throws<ArgumentException>(() => (Small with { MinSegment = 1 }).Validated()).Message);
     }
 
@@ -162,10 +160,10 @@ public class InContextLearningTests : TorchTest
     [Fact]
     public void Instruction_pairs_are_right_and_the_split_is_clean()
     {
-        Assert.Equal("reverse: abc=", InstructionTasks.Make("reverse", "abc").Prompt);
-        Assert.Equal("cba.", InstructionTasks.Make("reverse", "abc").Response);
+        Assert.Equal("reverse: abcd=", InstructionTasks.Make("reverse", "abcd").Prompt);
+        Assert.Equal("dcba.", InstructionTasks.Make("reverse", "abcd").Response);
         Assert.Equal("abcd.", InstructionTasks.Make("sort", "dbca").Response);
-        Assert.Equal("CAT.", InstructionTasks.Make("upper", "cat").Response);
+        Assert.Equal("CATS.", InstructionTasks.Make("upper", "cats").Response);
         Assert.Throws<ArgumentException>(() => InstructionTasks.Make("upper", "ab"));
         var random = new Random(1);
         Assert.All(Enumerable.Range(0, 300), _ => Assert.False(InstructionTasks.IsHeldOut(InstructionTasks.RandomPair(random, heldOut: false).Input)));
@@ -179,11 +177,11 @@ public class InContextLearningTests : TorchTest
     [Fact]
     public void Exact_match_counts_per_task()
     {
-        var pairs = new[] { InstructionTasks.Make("reverse", "abc"), InstructionTasks.Make("reverse", "xyz"), InstructionTasks.Make("upper", "abc") };
-        var scores = InstructionTuner.ExactMatch(pairs, ["cba.", "xyz.", "ABC."]);
+        var pairs = new[] { InstructionTasks.Make("reverse", "abcd"), InstructionTasks.Make("reverse", "wxyz"), InstructionTasks.Make("upper", "abcd") };
+        var scores = InstructionTuner.ExactMatch(pairs, ["dcba.", "wxyz.", "ABCD."]);
         Assert.Equal(0.5, scores.ByTask["reverse"]);
         Assert.Equal(1.0, scores.ByTask["upper"]);
         Assert.Equal(2.0 / 3, scores.All, 9);
-        Assert.Equal(["abc.", "xyz.", "abc."], InstructionTuner.CopyTheInput(pairs));
+        Assert.Equal(["abcd.", "wxyz.", "abcd."], InstructionTuner.CopyTheInput(pairs));
     }
 }

@@ -37,8 +37,6 @@ public class Lesson20Tests
             int l = int.Parse(r.Groups[1].Value);
             Assert.Equal(r.Groups[3].Value, r.Groups[4].Value);
             Assert.Equal(l, r.Groups[3].Value.Length);
-            var before = r.Groups[2].Value + r.Groups[3].Value;
-            Assert.Equal(32 - l, before.Distinct().Count());
         }
         Assert.Equal(Math.Log(52), Lesson.Number(@"a uniform guess costs ln V = " + Num), 3);
     }
@@ -47,20 +45,19 @@ public class Lesson20Tests
     public void Two_layers_learn_the_second_copy_and_one_layer_does_not()
     {
         double lnV = Math.Log(52);
-        double unseen = Lesson.Number(@"uniform over unseen letters \(first copy\) = " + Num);
-        Assert.InRange(unseen, 3.0, lnV);
-        var runs = Regex.Matches(Lesson.Printed, @"(\d)-layer: [\d,]+ parameters, 1000 steps in +[\d.]+ s; loss on copy 1 ([\d.]+), on copy 2 ([\d.]+) nats")
+        var runs = Regex.Matches(Lesson.Printed, @"(\d)-layer: [\d,]+ parameters, \d+ steps in +[\d.]+ s; loss on copy 1 ([\d.]+), on copy 2 ([\d.]+) nats")
             .ToDictionary(m => m.Groups[1].Value, m => (First: Parse(m.Groups[2].Value), Second: Parse(m.Groups[3].Value)));
         Assert.Equal(2, runs.Count);
         var (two, one) = (runs["2"], runs["1"]);
-        // Copy 1 is near the baselines for both models (nothing to learn there).
-        Assert.All(new[] { two.First, one.First }, f => Assert.InRange(f, unseen - 0.15, lnV + 0.1));
+        // "Both models pay a little more than ln V on the first copy."
+        Assert.All(new[] { two.First, one.First }, f => Assert.InRange(f, lnV, lnV + 0.3));
         // "far below": the 2-layer model's copy-2 loss is below a fifth of its copy-1 loss.
         Assert.True(two.Second < 0.2 * two.First, $"2-layer copy 2 {two.Second} vs copy 1 {two.First}");
         // The 1-layer control stays far above it (measured, printed with a verdict).
         Assert.True(one.Second > 3 * two.Second, $"1-layer copy 2 {one.Second} vs 2-layer {two.Second}");
+        Assert.True(one.Second > lnV / 2, $"1-layer copy 2 {one.Second} stays within sight of ln V");
         Assert.Contains("2-layer copy 2 below a fifth of its copy 1: yes; 1-layer copy 2 over 3× the 2-layer's: yes", Lesson.Printed);
-        Assert.Matches(@"1-layer: copy-2 loss below half of ln V \([\d.]+\): [^;]+; below 0.5 nats: not within 1000 steps", Lesson.Printed);
+        Assert.Matches(@"1-layer: copy-2 loss below half of ln V \([\d.]+\): [^;]+; below 0.5 nats: not within \d+ steps", Lesson.Printed);
         Assert.Matches(@"2-layer: copy-2 loss below half of ln V \([\d.]+\): first at step \d+; below 0.5 nats: first at step \d+", Lesson.Printed);
     }
 
@@ -70,12 +67,13 @@ public class Lesson20Tests
         var rows = Regex.Matches(Lesson.Printed, @"(\d)-layer: positions 13–21 \(copy 1\) ([\d.]+), position 22 \(first of copy 2\) ([\d.]+), positions 23–31 \(copy 2\) ([\d.]+)")
             .ToDictionary(m => m.Groups[1].Value, m => (Copy1: Parse(m.Groups[2].Value), First2: Parse(m.Groups[3].Value), Copy2: Parse(m.Groups[4].Value)));
         Assert.Equal(2, rows.Count);
-        // "Position 22 stays expensive for both models."
-        Assert.All(rows.Values, r => Assert.True(r.First2 > 2.5, $"position 22: {r.First2}"));
-        // "From position 23 on, the two-layer model's loss collapses while the one-layer model's does not."
+        // "For the two-layer model, position 22 costs about ln V ... from position 23 on its loss collapses."
+        Assert.InRange(rows["2"].First2, Math.Log(52) - 0.4, Math.Log(52) + 0.4);
         Assert.True(rows["2"].Copy2 < 0.5, $"2-layer copy 2: {rows["2"].Copy2}");
-        Assert.True(rows["1"].Copy2 > 1.0, $"1-layer copy 2: {rows["1"].Copy2}");
-        Assert.True(Lesson.FigureCount("line") >= 2);
+        // "The one-layer model's loss drops only part of the way, and already at position 22."
+        Assert.True(rows["1"].Copy2 > 1.5 && rows["1"].Copy2 < rows["1"].Copy1 - 0.5, $"1-layer: {rows["1"]}");
+        Assert.True(rows["1"].First2 < rows["1"].Copy1 - 0.5, $"1-layer: {rows["1"]}");
+        Assert.Equal(2, Lesson.FigureCount("line"));
     }
 
     [LessonFact]
@@ -116,9 +114,12 @@ public class Lesson20Tests
         var lines = Regex.Matches(Lesson.Printed, @"(copy the input|base model|after SFT) +reverse +([\d.]+)%  sort +([\d.]+)%  upper +([\d.]+)%  all +([\d.]+)%")
             .ToDictionary(m => m.Groups[1].Value, m => Enumerable.Range(2, 4).Select(g => Parse(m.Groups[g].Value)).ToArray());
         Assert.Equal(3, lines.Count);
-        Assert.All(lines["copy the input"], v => Assert.True(v < 10));
+        Assert.All(lines["copy the input"], v => Assert.True(v <= 15));
         Assert.True(lines["base model"][3] < 10, "the base model does not follow instructions");
         Assert.True(lines["after SFT"][3] > 70, $"SFT exact match {lines["after SFT"][3]}");
+        // "Reverse and upper come out right almost every time; sort less often."
+        Assert.True(lines["after SFT"][0] >= 95 && lines["after SFT"][2] >= 95, string.Join(", ", lines["after SFT"]));
+        Assert.True(lines["after SFT"][1] < Math.Min(lines["after SFT"][0], lines["after SFT"][2]));
         Assert.Contains("after SFT above both the base model and the copy baseline on every task: yes", Lesson.Printed);
         double before = Lesson.Number(@"held-out response loss: base " + Num), after = Lesson.Number(@"→ after SFT " + Num);
         Assert.True(after < before / 3, $"response loss {before} → {after}");

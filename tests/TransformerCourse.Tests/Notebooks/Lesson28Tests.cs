@@ -39,6 +39,16 @@ public class Lesson28Tests
     }
 
     [LessonFact]
+    public void Shows_each_bad_checkpoint_refused_with_its_reason()
+    {
+        Assert.Contains("a missing file: refused: there is no such file", Lesson.Printed);
+        Assert.Matches(@"a text file: refused: '…/junk\.bin' is not a course checkpoint", Lesson.Printed);
+        Assert.Matches(@"the checkpoint cut to its first [\d,]+ bytes: refused: '…/cut\.bin' is truncated: the weights of a .* model need at least [\d,]+ bytes, but only [\d,]+ follow the header", Lesson.Printed);
+        Assert.Contains("the checkpoint, with our alphabet minus its first symbol: refused: it was trained with a different alphabet", Lesson.Printed);
+        Assert.DoesNotContain("LOADED (it should have been refused)", Lesson.Printed);
+    }
+
+    [LessonFact]
     public void Temperature_flattens_the_distribution_and_costs_real_words()
     {
         var entropies = Regex.Matches(Lesson.Printed, @"τ = [\d.]+: p\('.'\) = [\d.]+, entropy ([\d.]+) nats").Select(m => Parse(m.Groups[1].Value)).ToList();

@@ -119,7 +119,10 @@ public static class Checkpoint
         try { magic = reader.ReadString(); }
         catch (EndOfStreamException) { magic = ""; }
         if (magic != Magic) throw new InvalidDataException($"'{path}' is not a course checkpoint (or it is truncated).");
-        return JsonSerializer.Deserialize<CheckpointInfo>(reader.ReadString())
+        string json;
+        try { json = reader.ReadString(); }
+        catch (EndOfStreamException) { throw new InvalidDataException($"'{path}' is truncated: it ends inside its header."); }
+        return JsonSerializer.Deserialize<CheckpointInfo>(json)
             ?? throw new InvalidDataException($"'{path}' has an empty header.");
     }
 

@@ -11,7 +11,8 @@ public static class Lesson28
 {
     /// <summary>
     /// Exercise 1: the distribution the sampler draws from: temperature, then top-k, then softmax. Probed on the checker's
-    /// own logits at several temperatures and k (including k = 1 and k = V).
+    /// own logits at several temperatures and k (including k = 1 and k = V). Decoding.TopK (also reached through
+    /// DecodingSettings.Distribution) is the routine being rebuilt, so calling it does not count.
     /// </summary>
     public static Verdict SamplingDistribution(Func<Tensor, double, int, Tensor> yours) => Check("your sampling distribution",
         "reread section 2: which of the two knobs acts on the logits before the softmax, and how does a character that top-k removes end up with probability exactly 0 while the rest still sum to 1?",
@@ -22,7 +23,7 @@ public static class Lesson28
             foreach (var (temperature, k) in new[] { (0.7, 5), (1.5, 1), (0.5, 65), (2.0, 10) })
             {
                 string set = $"(temperature {temperature}, k {k})";
-                var p = ExpectShape(yours(z.clone(), temperature, k), [65], $"the distribution {set}");
+                var p = ExpectShape(Forbidding(["Decoding.TopK"], () => yours(z.clone(), temperature, k)), [65], $"the distribution {set}");
                 Expect(p.isfinite().all().item<bool>() && p.ge(0).all().item<bool>(), $"{set}: some probabilities are negative, NaN or infinite.");
                 double sum = p.to_type(ScalarType.Float64).sum().item<double>();
                 Expect(Math.Abs(sum - 1) < 1e-4, $"{set}: the probabilities sum to {sum:0.####}, not 1 — were the dropped characters zeroed after the softmax, without renormalising?");

@@ -61,6 +61,10 @@ public static class Checkpoint
         var info = ReadHeader(reader, path);
         if (info.Model with { UseFusedAttention = model.Config.UseFusedAttention, Dropout = model.Config.Dropout } != model.Config with { })
             throw new ArgumentException($"Checkpoint '{path}' holds a {Describe(info.Model)} model; the model given is {Describe(model.Config)}.", nameof(model));
+        long remaining = reader.BaseStream.Length - reader.BaseStream.Position;
+        long needed = model.state_dict().Values.Sum(t => t.NumberOfElements * t.ElementSize);
+        if (remaining < needed)
+            throw new InvalidDataException($"'{path}' is truncated: the weights of a {Describe(info.Model)} model need at least {needed:N0} bytes, but only {remaining:N0} follow the header.");
         model.load(reader);
         if (optimizer is null) return info;   // weights are all a sampler needs; the caller's random state stays untouched
         if (!reader.ReadBoolean())
@@ -115,7 +119,10 @@ public static class Checkpoint
         try { magic = reader.ReadString(); }
         catch (EndOfStreamException) { magic = ""; }
         if (magic != Magic) throw new InvalidDataException($"'{path}' is not a course checkpoint (or it is truncated).");
-        return JsonSerializer.Deserialize<CheckpointInfo>(reader.ReadString())
+        string json;
+        try { json = reader.ReadString(); }
+        catch (EndOfStreamException) { throw new InvalidDataException($"'{path}' is truncated: it ends inside its header."); }
+        return JsonSerializer.Deserialize<CheckpointInfo>(json)
             ?? throw new InvalidDataException($"'{path}' has an empty header.");
     }
 

@@ -51,6 +51,21 @@ public class Lesson28ExerciseTests : TorchTest
         Assert.Contains("instead of k", verdict.Feedback);
     }
 
+    [Fact]
+    public void The_library_top_k_shortcut_is_refused()
+    {
+        foreach (var shortcut in new Func<Tensor, double, int, Tensor>[]
+        {
+            (z, t, k) => Decoding.TopK(z, k, t),
+            (z, t, k) => new DecodingSettings(t, TopK: k).Distribution(z),
+        })
+        {
+            var verdict = Lesson28.SamplingDistribution(shortcut);
+            Assert.False(verdict.Passed);
+            Assert.Contains("Decoding.TopK", verdict.Feedback);
+        }
+    }
+
     static GptModel SmallModel()
     {
         manual_seed(3);

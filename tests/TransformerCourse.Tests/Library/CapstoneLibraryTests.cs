@@ -1,6 +1,7 @@
 using TorchSharp;
 using TransformerCourse.Attention;
 using TransformerCourse.Data;
+using TransformerCourse.Generation;
 using TransformerCourse.Gpt;
 using TransformerCourse.Training;
 using static TorchSharp.torch;
@@ -115,6 +116,32 @@ public class CapstoneLibraryTests : TorchTest, IDisposable
         using var model = Checkpoint.TryLoadModel(path, new string(tokenizer.Symbols.ToArray()), out problem);
         Assert.NotNull(model);
         Assert.Equal(0, model.Config.Dropout);
+
+        // A file cut partway through its weights: the header reads fine, the weights do not.
+        var bytes = File.ReadAllBytes(path);
+        var truncated = Path.Combine(folder, "truncated.bin");
+        foreach (var keep in new[] { bytes.Length / 5, 200 })   // the training file also holds AdamW's state: a fifth ends inside the weights
+        {
+            File.WriteAllBytes(truncated, bytes[..keep]);
+            Assert.Null(Checkpoint.TryLoadModel(truncated, new string(tokenizer.Symbols.ToArray()), out problem));
+            Assert.Contains("truncated", problem);
+        }
+    }
+
+    [Fact]
+    public void The_bigram_sampler_follows_the_pair_counts()
+    {
+        // 0 is always followed by 1, 1 by 2, 2 by 0 or 1; token 3 never occurs.
+        using var train = tensor(new long[] { 0, 1, 2, 0, 1, 2, 1, 2, 0, 1 });
+        using var bigram = new BigramSampler(train, 4);
+        var greedy = bigram.Generate([0], 6, new SamplingOptions(Temperature: 0));
+        Assert.Equal(new long[] { 0, 1, 2, 0, 1, 2, 0 }, greedy);   // after 2: 0 (twice) beats 1 (once)
+        var sampled = bigram.Generate([0], 200, new SamplingOptions(1.0), new Generator(5));
+        Assert.All(sampled.Zip(sampled.Skip(1)), p => Assert.Contains((p.First, p.Second), new[] { (0L, 1L), (1L, 2L), (2L, 0L), (2L, 1L) }));
+        Assert.Equal(sampled, bigram.Generate([0], 200, new SamplingOptions(1.0), new Generator(5)));
+        Assert.Equal(4, bigram.Generate([3], 3, new SamplingOptions(1.0), new Generator(1)).Length);   // an unseen token: uniform next
+        Assert.Contains("outside 0 … 3", Assert.Throws<ArgumentException>(() => bigram.Generate([7], 1, new SamplingOptions())).Message);
+        Assert.Contains("outside 0 … 1", Assert.Throws<ArgumentException>(() => new BigramSampler(train, 2)).Message);
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using TransformerCourse.Transformer;
+
 namespace TransformerCourse.Bert;
 
 /// <summary>
@@ -8,8 +10,10 @@ namespace TransformerCourse.Bert;
 /// </summary>
 /// <param name="VocabSize">Tokens including the special ones ([PAD], [CLS], [SEP], [MASK]).</param>
 /// <param name="Dropout">On the embeddings, inside every block, and before the NSP classifier (0.1 in BERT).</param>
+/// <param name="Norm">Where each block's LayerNorm sits: Post-LN as in BERT (the default), or Pre-LN (Xiong et al., 2020),
+/// which normalises each sublayer's input, keeps the residual path clean and adds one final LayerNorm after the last block.</param>
 public sealed record BertConfig(int VocabSize, int Width = 128, int Heads = 4, int Layers = 2, int FeedForwardWidth = 512,
-    int MaxLength = 64, double Dropout = 0.1, int Segments = 2)
+    int MaxLength = 64, double Dropout = 0.1, int Segments = 2, NormPlacement Norm = NormPlacement.Post)
 {
     /// <summary>BERT-base (Devlin et al., 2019, §3): 110M parameters with its WordPiece vocabulary.</summary>
     public static BertConfig Base(int vocabSize = 30522) => new(vocabSize, 768, 12, 12, 3072, 512, 0.1);

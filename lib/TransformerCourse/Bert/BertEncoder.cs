@@ -8,14 +8,16 @@ namespace TransformerCourse.Bert;
 
 /// <summary>What <see cref="BertEncoder.Run"/> returns.</summary>
 /// <param name="Hidden">The last layer's hidden states (B, L, d).</param>
-/// <param name="HiddenStates">The embeddings' output and every layer's output, Layers + 1 tensors of (B, L, d).</param>
+/// <param name="HiddenStates">The embeddings' output and every layer's output, Layers + 1 tensors of (B, L, d) (with Pre-LN,
+/// the last one after the final LayerNorm, so it equals Hidden).</param>
 /// <param name="Attention">Every layer's self-attention weights (B, H, L, L); empty unless asked for.</param>
 public sealed record BertEncoderOutput(Tensor Hidden, IReadOnlyList<Tensor> HiddenStates, IReadOnlyList<Tensor> Attention);
 
 /// <summary>
 /// BERT's encoder (Devlin et al., 2019): <see cref="InputEmbeddings"/> (token + learned position + segment, then
 /// LayerNorm, from Lesson 12), dropout, and a stack of Section 2's <see cref="EncoderBlock"/>s, Post-LN with a GELU
-/// feed-forward. forward(ids (B, L), segments (B, L), attentionMask (B, L) or null) → hidden states (B, L, d).
+/// feed-forward (or Pre-LN when <see cref="BertConfig.Norm"/> says so; then a final LayerNorm follows the last block).
+/// forward(ids (B, L), segments (B, L), attentionMask (B, L) or null) → hidden states (B, L, d).
 /// attentionMask is boolean, true for real tokens and false for [PAD]: no position attends to a [PAD] key.
 /// </summary>
 public sealed class BertEncoder : nn.Module<Tensor, Tensor, Tensor?, Tensor>
@@ -23,6 +25,8 @@ public sealed class BertEncoder : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     private readonly InputEmbeddings embeddings;
     private readonly Dropout dropout;
     private readonly ModuleList<EncoderBlock> layers;
+    // Pre-LN only: the residual stream is never normalised inside the blocks, so it is normalised once at the end.
+    private readonly LayerNorm? final_norm;
 
     public BertEncoder(BertConfig config) : base(nameof(BertEncoder))
     {
@@ -31,8 +35,13 @@ public sealed class BertEncoder : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         dropout = nn.Dropout(config.Dropout);
         layers = nn.ModuleList(Enumerable.Range(0, config.Layers)
             .Select(_ => new EncoderBlock(config.Width, config.Heads, config.FeedForwardWidth, config.Dropout,
-                NormPlacement.Post, FeedForwardKind.Gelu)).ToArray());
+                config.Norm, FeedForwardKind.Gelu)).ToArray());
         RegisterComponents();
+        if (config.Norm == NormPlacement.Pre)
+        {
+            final_norm = nn.LayerNorm(config.Width);
+            register_module("final_norm", final_norm);
+        }
         InitializeWeights(this);
     }
 
@@ -69,6 +78,7 @@ public sealed class BertEncoder : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         var mask = KeyMask(ids, attentionMask);
         var x = dropout.forward(embeddings.forward(ids, segments));
         foreach (var layer in layers) x = layer.forward(x, mask);
+        if (final_norm is not null) x = final_norm.forward(x);
         return x.MoveToOuterDisposeScope();
     }
 
@@ -87,6 +97,7 @@ public sealed class BertEncoder : nn.Module<Tensor, Tensor, Tensor?, Tensor>
             states.Add(x);
             if (keepAttention) attention.Add(weights); else weights.Dispose();
         }
+        if (final_norm is not null) states[^1] = x = final_norm.forward(x);   // the last state is what the heads read
         foreach (var t in states.Concat(attention)) t.MoveToOuterDisposeScope();
         return new BertEncoderOutput(x, states, attention);
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using TorchSharp;
 using TorchSharp.Modules;
 using TransformerCourse.Training;
+using TransformerCourse.Transformer;
 using static TorchSharp.torch;
 
 namespace TransformerCourse.Bert;
@@ -10,20 +11,20 @@ namespace TransformerCourse.Bert;
 /// How the lesson-13 mini-BERT is pretrained: model shape, tokenizer size, batch, steps, AdamW with a linear warm-up
 /// and linear decay (BERT's schedule, Devlin et al., 2019, Appendix A.2), and the held-out evaluation.
 /// <see cref="Masking"/> and <see cref="NspWeight"/> let later lessons run RoBERTa's ablations (dynamic vs static
-/// masking, no NSP).
+/// masking, no NSP); <see cref="Norm"/> picks Post-LN (BERT, the default) or Pre-LN blocks.
 /// </summary>
 public sealed record BertPretrainingRecipe(
     int Steps = 500, int BatchSize = 64, double LearningRate = 2e-3, int WarmupSteps = 50, int EvalInterval = 50,
     int Seed = 0, int MaxLength = 48, int VocabSize = BertTokenizer.DefaultVocabSize,
     int Width = 128, int Heads = 4, int Layers = 2, int FeedForwardWidth = 512, double Dropout = 0.0,
     double WeightDecay = 0.01, double GradientClip = 1.0, int HeldOutPairs = 1024,
-    MaskingMode Masking = MaskingMode.Dynamic, double NspWeight = 1.0)
+    MaskingMode Masking = MaskingMode.Dynamic, double NspWeight = 1.0, NormPlacement Norm = NormPlacement.Post)
 {
     /// <summary>The recipe lesson 13 trains and saves (about a minute on two CPU cores).</summary>
     public static BertPretrainingRecipe Lesson13 { get; } = new();
 
     /// <summary>The model this recipe trains, for a tokenizer of <paramref name="vocabSize"/> ids (specials included).</summary>
-    public BertConfig Config(int vocabSize) => new(vocabSize, Width, Heads, Layers, FeedForwardWidth, MaxLength, Dropout);
+    public BertConfig Config(int vocabSize) => new(vocabSize, Width, Heads, Layers, FeedForwardWidth, MaxLength, Dropout, Norm: Norm);
 
     /// <summary>Linear warm-up to the peak, then linear decay to 0 at <see cref="Steps"/>, for a 1-based step.</summary>
     public double LearningRateAt(int step) => step <= WarmupSteps

@@ -9,35 +9,33 @@ namespace TransformerCourse.Exercises;
 public static class Lesson15
 {
     /// <summary>
-    /// Exercise 1: the parameters of an ALBERT-style token embedding plus its layer stack.
-    /// <c>yours(V, E, H, depth, shared, perLayer)</c>: a factorised embedding (V×E table, then an E×H projection with
-    /// a bias) and <c>depth</c> layers of <c>perLayer</c> parameters each, all one shared layer when <c>shared</c>.
+    /// Exercise 1: ALBERT on a parameter budget. <c>yours(V, H, budget)</c> returns the largest embedding width E ≥ 1
+    /// whose factorised embedding (a V×E table, then an E×H projection with a bias) has at most <c>budget</c>
+    /// parameters, or 0 when not even E = 1 fits.
     /// </summary>
-    public static Verdict AlbertParameters(Func<long, long, long, int, bool, long, long> yours) => Check("your AlbertParameters",
-        "go back to the section on ALBERT: what does each of the two matrices of the factorised embedding hold, does the projection have a bias, and how many distinct layers are there when they are shared?",
+    public static Verdict WidestEmbedding(Func<long, long, long, long> yours) => Check("your WidestEmbedding",
+        "go back to the section on ALBERT: write down what the factorised embedding costs for a given E (every matrix and every bias), then ask how that cost grows by one step of E",
         () =>
         {
-            var cases = new (long V, long E, long H, int Depth, bool Shared, long PerLayer)[]
+            var cases = new (long V, long H, long Budget)[]
             {
-                (30000, 128, 768, 12, true, 7_087_872), (30000, 128, 768, 12, false, 7_087_872),
-                (1000, 16, 64, 4, true, 50_000), (1000, 16, 64, 4, false, 50_000),
-                (50, 8, 32, 6, true, 12_000), (5000, 64, 256, 3, false, 790_000), (7, 3, 5, 1, true, 11),
+                (30000, 768, 23_040_000), (30000, 768, 4_000_000), (50, 32, 1000), (1000, 64, 10_000), (7, 5, 17), (100, 10, 115), (100, 10, 5),
             };
-            foreach (var (v, e, h, depth, shared, perLayer) in cases)
+            foreach (var (v, h, budget) in cases)
             {
-                long want = v * e + e * h + h + (shared ? 1 : depth) * perLayer;
-                string call = $"AlbertParameters(V: {v}, E: {e}, H: {h}, depth: {depth}, shared: {shared}, perLayer: {perLayer:N0})";
-                long got = Forbidding(["FactorisedEmbedding.ParameterCount"], () => yours(v, e, h, depth, shared, perLayer));
+                long want = Math.Max(0, (budget - h) / (v + h));
+                string call = $"WidestEmbedding(V: {v:N0}, H: {h:N0}, budget: {budget:N0})";
+                long got = Forbidding(["FactorisedEmbedding.ParameterCount"], () => yours(v, h, budget));
                 if (got == want) continue;
-                Expect(got != 0, $"{call} returns 0: replace the placeholder with the count.");
                 string result = $"{call} gives {got:N0} instead of {want:N0}";
-                long layers = (shared ? 1 : depth) * perLayer;
-                Expect(got != v * h + layers, $"{result}: that counts a V×H table, BERT's unfactorised embedding. ALBERT's table is V×E, followed by a projection up to H.");
-                Expect(got != v * e + layers, $"{result}: the E×H projection up to the model width is missing.");
-                Expect(got != v * e + e * h + layers, $"{result}: the projection's bias (one number per output, H of them) is missing.");
-                Expect(got != v * e + e * h + h + depth * perLayer, $"{result}: with sharing on, the {depth} applications reuse one layer, so its parameters count once.");
-                Expect(got != v * e + e * h + h + perLayer, $"{result}: without sharing, each of the {depth} layers has its own weights.");
-                Expect(got != v * e + e * h + h, $"{result}: the layers' parameters are missing.");
+                Expect(got != 0 || want == 0, $"{call} returns 0: replace the placeholder with the width.");
+                Expect(got >= 0, $"{result}: a width cannot be negative; when not even E = 1 fits, the answer is 0.");
+                long Cost(long e) => v * e + e * h + h;
+                Expect(got != Math.Max(0, budget / (v + h)), $"{result}: the projection's bias (one number per output, H of them) is missing from the cost.");
+                Expect(got != Math.Max(0, (budget - h) / v) && got != Math.Max(0, budget / v), $"{result}: the E×H projection up to the model width is missing from the cost.");
+                Expect(got != budget / (v * h), $"{result}: V×E×H is not the cost; the table and the projection are two separate matrices whose sizes add.");
+                Expect(Cost(got) <= budget, $"{result}: with E = {got:N0} the embedding costs {Cost(got):N0} parameters, over the budget. Round down, not up.");
+                Expect(got >= want, $"{result}: E = {want:N0} still fits (it costs {Cost(want):N0}); look for the largest width, not a smaller one.");
                 Expect(false, $"{result}.");
             }
         });

@@ -8,45 +8,64 @@ namespace TransformerCourse.Tests.Exercises;
 /// <summary>Lesson 15's checkers against the reference, the placeholder and the mistakes learners make.</summary>
 public class Lesson15ExerciseTests : TorchTest
 {
-    // ---- Exercise 1: ALBERT's parameter count ----
+    // ---- Exercise 1: ALBERT on a parameter budget ----
+
+    static long Widest(long v, long h, long budget) => Math.Max(0, (budget - h) / (v + h));
 
     [Fact]
-    public void Albert_count_reference_passes() =>
-        Assert.True(Lesson15.AlbertParameters((v, e, h, depth, shared, perLayer) => v * e + e * h + h + (shared ? 1 : depth) * perLayer).Passed);
+    public void Widest_embedding_reference_passes() => Assert.True(Lesson15.WidestEmbedding(Widest).Passed);
 
     [Fact]
-    public void Albert_count_placeholder_fails() =>
-        Assert.Contains("NotImplementedException", Lesson15.AlbertParameters((_, _, _, _, _, _) => throw new NotImplementedException()).Feedback);
-
-    [Fact]
-    public void Albert_count_notebook_placeholder_fails() =>
-        Assert.Contains("replace the placeholder", Lesson15.AlbertParameters((_, _, _, _, _, _) => 0).Feedback);
-
-    [Fact]
-    public void Albert_count_calling_the_library_is_refused()
+    public void Widest_embedding_a_search_over_the_cost_passes_too()
     {
-        var verdict = Lesson15.AlbertParameters((v, e, h, depth, shared, perLayer) => FactorisedEmbedding.ParameterCount(v, e, h) + (shared ? 1 : depth) * perLayer);
+        long Search(long v, long h, long budget)
+        {
+            long e = 0;
+            while (v * (e + 1) + (e + 1) * h + h <= budget) e++;
+            return e;
+        }
+        Assert.True(Lesson15.WidestEmbedding(Search).Passed);
+    }
+
+    [Fact]
+    public void Widest_embedding_placeholder_fails() =>
+        Assert.Contains("NotImplementedException", Lesson15.WidestEmbedding((_, _, _) => throw new NotImplementedException()).Feedback);
+
+    [Fact]
+    public void Widest_embedding_notebook_placeholder_fails() =>
+        Assert.Contains("replace the placeholder", Lesson15.WidestEmbedding((_, _, _) => 0).Feedback);
+
+    [Fact]
+    public void Widest_embedding_calling_the_library_is_refused()
+    {
+        long ViaLibrary(long v, long h, long budget)
+        {
+            long e = 0;
+            while (FactorisedEmbedding.ParameterCount(v, e + 1, h) <= budget) e++;
+            return e;
+        }
+        var verdict = Lesson15.WidestEmbedding(ViaLibrary);
         Assert.False(verdict.Passed);
         Assert.Contains("FactorisedEmbedding.ParameterCount", verdict.Feedback);
     }
 
     [Theory]
-    [InlineData("bert", "unfactorised")]
     [InlineData("nobias", "bias")]
     [InlineData("noprojection", "projection up to the model width is missing")]
-    [InlineData("sharedcountedmany", "count once")]
-    [InlineData("alwaysone", "own weights")]
-    public void Albert_count_mistakes_are_named(string mistake, string diagnosis)
+    [InlineData("roundup", "Round down")]
+    [InlineData("product", "two separate matrices")]
+    [InlineData("negative", "cannot be negative")]
+    public void Widest_embedding_mistakes_are_named(string mistake, string diagnosis)
     {
-        Func<long, long, long, int, bool, long, long> wrong = mistake switch
+        Func<long, long, long, long> wrong = mistake switch
         {
-            "bert" => (v, e, h, d, s, p) => v * h + (s ? 1 : d) * p,
-            "nobias" => (v, e, h, d, s, p) => v * e + e * h + (s ? 1 : d) * p,
-            "noprojection" => (v, e, h, d, s, p) => v * e + (s ? 1 : d) * p,
-            "sharedcountedmany" => (v, e, h, d, s, p) => v * e + e * h + h + d * p,
-            _ => (v, e, h, d, s, p) => v * e + e * h + h + p,
+            "nobias" => (v, h, b) => b / (v + h),
+            "noprojection" => (v, h, b) => (b - h) / v,
+            "roundup" => (v, h, b) => Math.Max(0, (long)Math.Ceiling((b - h) / (double)(v + h))),
+            "product" => (v, h, b) => b / (v * h),
+            _ => (v, h, b) => (long)Math.Floor((b - h) / (double)(v + h)),
         };
-        var verdict = Lesson15.AlbertParameters(wrong);
+        var verdict = Lesson15.WidestEmbedding(wrong);
         Assert.False(verdict.Passed);
         Assert.Contains(diagnosis, verdict.Feedback);
     }

@@ -278,6 +278,32 @@ public class BertTests : TorchTest
     }
 
     [Fact]
+    public void Pre_ln_option_adds_one_final_norm_and_leaves_post_ln_as_it_was()
+    {
+        using var post = new BertModel(Tiny(Tok.VocabSize));
+        using var pre = new BertModel(Tiny(Tok.VocabSize) with { Norm = TransformerCourse.Transformer.NormPlacement.Pre });
+        var postNames = post.named_parameters().Select(p => p.name).ToList();
+        var preNames = pre.named_parameters().Select(p => p.name).ToList();
+        Assert.DoesNotContain(postNames, n => n.Contains("final_norm"));
+        Assert.Equal(postNames.Concat(["bert.final_norm.weight", "bert.final_norm.bias"]).Order(), preNames.Order());
+        var ids = tensor(new long[] { Tok.SpecialId("[CLS]"), 40, 50, 60, Tok.SpecialId("[SEP]") }).unsqueeze(0);
+        var segments = zeros_like(ids);
+        pre.eval();
+        using (no_grad())
+        {
+            var forward = pre.Encoder.forward(ids, segments);
+            var run = pre.Encoder.Run(ids, segments);
+            Assert.Equal(3, run.HiddenStates.Count);
+            Assert.True(run.Hidden.allclose(forward) && run.HiddenStates[^1].allclose(forward), "Run's last state is forward's output, after the final LayerNorm");
+            Assert.True(forward.mean([-1L]).abs().max().item<float>() < 1e-4, "the final LayerNorm (gain 1, shift 0 at init) centres every position");
+        }
+        // A checkpoint from the other placement is from another recipe, so PretrainedBert retrains instead of loading it.
+        var recipe = new BertPretrainingRecipe(Steps: 1, Norm: TransformerCourse.Transformer.NormPlacement.Pre);
+        Assert.NotEqual(recipe with { Norm = TransformerCourse.Transformer.NormPlacement.Post }, recipe);
+        Assert.Equal(TransformerCourse.Transformer.NormPlacement.Pre, recipe.Config(Tok.VocabSize).Norm);
+    }
+
+    [Fact]
     public void Bad_configuration_and_inputs_are_rejected_with_names()
     {
         var e = Assert.Throws<ArgumentException>(() => new BertConfig(100, Width: 30, Heads: 4).Validated());

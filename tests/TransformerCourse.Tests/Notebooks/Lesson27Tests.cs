@@ -151,6 +151,7 @@ public class Lesson27Tests
         Assert.True(adamLow <= 1.0 && 1.0 <= adamHigh, $"Adam's update {adamLow}–{adamHigh} should bracket 1 (step 1 gives exactly 1)");
         var change = Lesson.Number(@"changes Adam's update by up to (\d+) %");
         Assert.Equal(Math.Round(100 * Math.Max(1 - adamLow, adamHigh - 1)), change, 1.0);
+        Assert.Contains($"by up to {change} %: " + (change <= 10 ? "a small effect" : change <= 30 ? "a moderate effect" : "a large effect"), Lesson.Printed);
         Assert.InRange(Lesson.Number(@"batches above c = 1: \d of 5 before, (\d) of 5 after"), 4, 5);
         Assert.Single(Lesson.Html, h => h.Contains("Global gradient norm at every step"));
     }

@@ -72,9 +72,24 @@ public static class Lesson19
                 Expect(!Is(twoPoint) && !Is(-twoPoint), $"{result}: it uses only the first and last points; a least-squares line uses every point.");
                 Expect(!Is(-Slope(n, l.Select(v => Math.Log(v - e)))) && !Is(-Slope(n.Select(v => Math.Log(v)), l.Select(v => v - e))),
                     $"{result}: only one axis is on the log scale; a power law is a straight line when both are.");
+                double logScale = LogLossExponent(n, l, e);
+                Expect(!(double.IsFinite(got) && (Math.Abs(got - logScale) <= 1e-4 * Math.Max(1, Math.Abs(logScale)) || Math.Abs(got - want) <= 0.02 * Math.Abs(want))),
+                    $"{result}: close, but that is a different objective (for example the error in ln L of the full three-number fit, with E held fixed); " +
+                    "the exercise asks for ordinary least squares on the straight line of the log–log plot.");
                 Expect(false, $"{result}.");
             }
         });
+
+    /// <summary>The α that minimises Σ(ln L − ln(E + A·N^−α))² over A and α with E fixed: the full fit's objective.</summary>
+    static double LogLossExponent(double[] n, double[] l, double e)
+    {
+        double start = -Slope(n.Select(v => Math.Log(v)), l.Select(v => Math.Log(v - e)));
+        double lnA = l.Zip(n).Average(p => Math.Log(p.First - e) + start * Math.Log(p.Second));
+        var fit = Analysis.LeastSquares.Minimize(
+            t => n.Select((v, i) => Math.Log(l[i]) - Math.Log(e + Math.Exp(t[0]) * Math.Pow(v, -t[1]))).ToArray(),
+            [lnA, start], [lnA - 20, 0], [lnA + 20, 5]);
+        return fit.Parameters[1];
+    }
 
     /// <summary>Least-squares slope of y on x.</summary>
     static double Slope(IEnumerable<double> x, IEnumerable<double> y)

@@ -119,6 +119,18 @@ public class Lesson19ExerciseTests : TorchTest
     }
 
     [Fact]
+    public void Exponent_from_the_log_loss_objective_is_named()
+    {
+        // A plausible reading of "Fitting the law": minimise Σ(ln L − ln(E + A·N^−α))² with E held fixed.
+        var verdict = Lesson19.FitExponent((n, l, e) => LeastSquares.Minimize(
+            t => n.Select((v, i) => Math.Log(l[i]) - Math.Log(e + Math.Exp(t[0]) * Math.Pow(v, -t[1]))).ToArray(),
+            [Math.Log(l[0] - e) + 0.3 * Math.Log(n[0]), 0.3], [-50, 0], [50, 5]).Parameters[1]);
+        Assert.False(verdict.Passed);
+        Assert.Contains("different objective", verdict.Feedback);
+        Assert.Contains("error in ln L", verdict.Feedback);
+    }
+
+    [Fact]
     public void Exponent_calling_the_library_is_refused()
     {
         var verdict = Lesson19.FitExponent((n, l, e) => -PowerLawFit.Fit(n, l.Select(v => v - e).ToArray()).Exponent);

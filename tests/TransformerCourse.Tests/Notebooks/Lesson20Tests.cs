@@ -60,10 +60,12 @@ public class Lesson20Tests
         Assert.Matches(@"1-layer: copy-2 loss below half of ln V \([\d.]+\): [^;]+; below 0.5 nats: not within \d+ steps", Lesson.Printed);
         Assert.Matches(@"2-layer: copy-2 loss below half of ln V \([\d.]+\): first at step \d+; below 0.5 nats: first at step \d+", Lesson.Printed);
         // "how abruptly ... drift down slowly side by side ... then the two-layer model finds the induction circuit"
-        var drop = Regex.Match(Lesson.Printed, @"2-layer copy-2 loss ([\d.]+) at step (\d+) \(1-layer then: ([\d.]+)\) → ([\d.]+) at step (\d+)");
-        Assert.True(drop.Success, "the losses either side of the drop are printed");
-        Assert.True(Math.Abs(Parse(drop.Groups[1].Value) - Parse(drop.Groups[3].Value)) < 0.3, $"before the drop: {drop.Value}");
-        Assert.True(Parse(drop.Groups[4].Value) < 0.5 && int.Parse(drop.Groups[5].Value) - int.Parse(drop.Groups[2].Value) <= 250, $"abrupt: {drop.Value}");
+        var drop = Regex.Match(Lesson.Printed, @"2-layer copy-2 loss around the drop: ([\d.]+) \(step \d+\)((?: → [\d.]+ \(step \d+\)){3}); 1-layer at step \d+: ([\d.]+)");
+        Assert.True(drop.Success, "the losses around the drop are printed");
+        double beforeDrop = Parse(drop.Groups[1].Value), oneThen = Parse(drop.Groups[3].Value);
+        double threeLater = Parse(Regex.Matches(drop.Groups[2].Value, @"→ ([\d.]+)")[^1].Groups[1].Value);
+        Assert.True(Math.Abs(beforeDrop - oneThen) < 0.3, $"side by side before the drop: {drop.Value}");
+        Assert.True(beforeDrop > lnV / 2 && threeLater < beforeDrop / 3, $"abrupt: {drop.Value}");
     }
 
     [LessonFact]

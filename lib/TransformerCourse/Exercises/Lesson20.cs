@@ -25,6 +25,7 @@ public static class Lesson20
                 ("a perfect induction head, T = 16, segment at 6 of length 5", Pattern(16, 6, 5, offset: 1), 6, 5),
                 ("a head that looks at the previous occurrence itself, T = 16, segment at 6 of length 5", Pattern(16, 6, 5, offset: 0), 6, 5),
                 ("random causal weights, T = 32, segment at 10 of length 11", RandomCausal(32, generator), 10, 11),
+                ("random causal weights, T = 20, segment at 2 of length 5 (tokens follow the second copy)", RandomCausal(20, generator), 2, 5),
             };
             foreach (var (what, weights, start, length) in cases)
             {
@@ -44,6 +45,12 @@ public static class Lesson20
                     $"for {what} it returns {got:0.0000}, the mean over only L − 1 queries of the second copy: all L of its tokens have a previous occurrence.");
                 Expect(!Near(got, Mean(weights, start, length, keyOffset: 1, firstQuery: length - 1, lastQuery: start + 2 * length - 1)),
                     $"for {what} it returns {got:0.0000}, which also averages queries outside the second copy: only tokens of the second copy have occurred before.");
+                int t = (int)weights.shape[0];
+                Expect(!Near(got, Mean(weights, start, length, keyOffset: 1, firstQuery: t - length, lastQuery: t - 1))
+                       && !Near(got, Mean(weights, start, length, keyOffset: 1, firstQuery: start + length, lastQuery: t - 1, divideBy: length))
+                       && !Near(got, Mean(weights, start, length, keyOffset: 1, firstQuery: start + length, lastQuery: t - 1)),
+                    $"for {what} it returns {got:0.0000}: it uses the end of the sequence, not start. Here tokens follow the second copy, so " +
+                    "the queries to average are found from start and length alone.");
                 Expect(false, $"for {what} it returns {got:0.0000}, but the score is {want:0.0000}.");
             }
         });
@@ -97,8 +104,8 @@ public static class Lesson20
 
     static double Reference(Tensor weights, int start, int length) => Mean(weights, start, length, keyOffset: 1);
 
-    /// <summary>Mean of weights[i, i − length + keyOffset] over queries i in [firstQuery, lastQuery] (default: the second copy).</summary>
-    static double Mean(Tensor weights, int start, int length, int keyOffset, int? firstQuery = null, int? lastQuery = null)
+    /// <summary>Mean of weights[i, i − length + keyOffset] over queries i in [firstQuery, lastQuery] (default: the second copy), divided by divideBy when given instead of the count.</summary>
+    static double Mean(Tensor weights, int start, int length, int keyOffset, int? firstQuery = null, int? lastQuery = null, int? divideBy = null)
     {
         int from = firstQuery ?? start + length, to = lastQuery ?? start + 2 * length - 1;
         var w = weights.to_type(ScalarType.Float64);
@@ -110,7 +117,7 @@ public static class Lesson20
             sum += key >= 0 && key < w.shape[1] ? w[i, key].item<double>() : 0;
             n++;
         }
-        return sum / n;
+        return sum / (divideBy ?? n);
     }
 
     static bool Near(double a, double b) => Math.Abs(a - b) <= 1e-5;

@@ -72,6 +72,34 @@ public class Lesson20ExerciseTests : TorchTest
     }
 
     [Fact]
+    public void Score_from_the_end_of_the_sequence_is_named()
+    {
+        // Passes every case whose second copy ends on the last row; the checker needs one with tokens after it.
+        var verdict = Lesson20.InductionScore((w, s, l) =>
+        {
+            int t = (int)w.shape[0];
+            double total = 0;
+            for (int i = t - l; i < t; i++) total += w[i, i - l + 1].item<float>();
+            return total / l;
+        });
+        Assert.False(verdict.Passed);
+        Assert.Contains("end of the sequence, not start", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Score_looping_to_the_last_row_is_named()
+    {
+        var verdict = Lesson20.InductionScore((w, s, l) =>
+        {
+            double total = 0;
+            for (int i = s + l; i < w.shape[0]; i++) total += w[i, i - l + 1].item<float>();
+            return total / l;
+        });
+        Assert.False(verdict.Passed);
+        Assert.Contains("end of the sequence, not start", verdict.Feedback);
+    }
+
+    [Fact]
     public void Score_that_calls_the_library_is_refused()
     {
         var verdict = Lesson20.InductionScore((w, s, l) =>

@@ -59,6 +59,13 @@ public class Lesson20Tests
         Assert.Contains("2-layer copy 2 below a fifth of its copy 1: yes; 1-layer copy 2 over 3× the 2-layer's: yes", Lesson.Printed);
         Assert.Matches(@"1-layer: copy-2 loss below half of ln V \([\d.]+\): [^;]+; below 0.5 nats: not within \d+ steps", Lesson.Printed);
         Assert.Matches(@"2-layer: copy-2 loss below half of ln V \([\d.]+\): first at step \d+; below 0.5 nats: first at step \d+", Lesson.Printed);
+        // "how abruptly ... drift down slowly side by side ... then the two-layer model finds the induction circuit"
+        var drop = Regex.Match(Lesson.Printed, @"2-layer copy-2 loss around the drop: ([\d.]+) \(step \d+\)((?: → [\d.]+ \(step \d+\)){3}); 1-layer at step \d+: ([\d.]+)");
+        Assert.True(drop.Success, "the losses around the drop are printed");
+        double beforeDrop = Parse(drop.Groups[1].Value), oneThen = Parse(drop.Groups[3].Value);
+        double threeLater = Parse(Regex.Matches(drop.Groups[2].Value, @"→ ([\d.]+)")[^1].Groups[1].Value);
+        Assert.True(Math.Abs(beforeDrop - oneThen) < 0.3, $"side by side before the drop: {drop.Value}");
+        Assert.True(beforeDrop > lnV / 2 && threeLater < beforeDrop / 3, $"abrupt: {drop.Value}");
     }
 
     [LessonFact]
@@ -87,11 +94,23 @@ public class Lesson20Tests
         Assert.True(Parse(two.Groups[2].Value) > 0.5);
         Assert.Equal("1", two.Groups[3].Value);                  // the previous-token head in the first
         Assert.True(Parse(two.Groups[4].Value) > 0.5);
+        // "all four heads of its second layer became induction heads ... one clear previous-token head and shares part of the job"
+        var every = Regex.Match(Lesson.Printed, @"2-layer, every head: induction scores in layer 2 ([\d., ]+); previous-token scores in layer 1 ([\d., ]+)");
+        Assert.True(every.Success);
+        var induction = every.Groups[1].Value.Split(", ").Select(Parse).ToArray();
+        var previous = every.Groups[2].Value.Split(", ").Select(Parse).ToArray();
+        Assert.True(induction.Length == 4 && induction.All(v => v > 0.5), every.Value);
+        Assert.True(previous.Count(v => v > 0.5) == 1 && previous.Count(v => v > 0.25) >= 2, every.Value);
         double one = Lesson.Number(@"1-layer: best induction head head \d: " + Num);
         Assert.True(one < 0.3, $"1-layer best induction score {one}");
         Assert.Contains("an induction head (score > 0.5) formed: 2-layer yes, 1-layer no", Lesson.Printed);
         Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"heatmap\"") && h.Contains("induction score") && h.Contains("2-layer · layer 2") && h.Contains("head 4"));
         Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"heatmap\"") && h.Contains("(induction)") && h.Contains("(previous token)"));
+        // "most rows put their weight just left of the diagonal, but not the last ones"
+        var rows = Regex.Match(Lesson.Printed, @"previous-token head: (\d+) of 31 rows put more than 0.5 on key i − 1; rows 26–31: (\d) of 6 do not, rows 1–25: (\d+)");
+        Assert.True(rows.Success, "the previous-token rows are counted");
+        Assert.True(int.Parse(rows.Groups[1].Value) >= 22, rows.Value);
+        Assert.True(int.Parse(rows.Groups[2].Value) >= 4 && int.Parse(rows.Groups[3].Value) <= 2, rows.Value);
         Assert.Equal(2, Regex.Matches(Lesson.Printed, @"logits rebuilt from the traced weights vs the fused forward pass: max gap [\d.E+-]+ \(tolerance 1e-4: agree\)").Count);
     }
 
@@ -117,12 +136,26 @@ public class Lesson20Tests
         Assert.All(lines["copy the input"], v => Assert.True(v <= 15));
         Assert.True(lines["base model"][3] < 10, "the base model does not follow instructions");
         Assert.True(lines["after SFT"][3] > 70, $"SFT exact match {lines["after SFT"][3]}");
-        // "Reverse and upper come out right almost every time; sort less often."
+        // "Reverse and upper come out right on at least 95% of them here; sort less often."
         Assert.True(lines["after SFT"][0] >= 95 && lines["after SFT"][2] >= 95, string.Join(", ", lines["after SFT"]));
         Assert.True(lines["after SFT"][1] < Math.Min(lines["after SFT"][0], lines["after SFT"][2]));
         Assert.Contains("after SFT above both the base model and the copy baseline on every task: yes", Lesson.Printed);
         double before = Lesson.Number(@"held-out response loss: base " + Num), after = Lesson.Number(@"→ after SFT " + Num);
         Assert.True(after < before / 3, $"response loss {before} → {after}");
+        // "On the held-out responses it does worse than a uniform guess."
+        Assert.True(before > Math.Log(56), $"base response loss {before} vs ln 56");
+        // "The base model's training loss ends close to the entropy of its text."
+        double entropy = Lesson.Number(@"entropy of the pretraining text, \(8 ln 26 \+ ln 3\) / 10 = " + Num);
+        Assert.Equal((8 * Math.Log(26) + Math.Log(3)) / 10, entropy, 3);
+        Assert.InRange(Lesson.Number(@"the base model is " + Num + " above it"), -0.05, 0.25);
+        // "no held-out word is ever a fine-tuning example ... a few turn up [in the pretraining text] by chance"
+        var split = Regex.Match(Lesson.Printed, @"held-out words on the fine-tuning side of the split: (\d+) of (\d+); in the pretraining text by chance: (\d+)");
+        Assert.True(split.Success);
+        Assert.Equal("0", split.Groups[1].Value);
+        Assert.InRange(int.Parse(split.Groups[3].Value), 1, 15);
+        // The sort example shown changes the letters.
+        var sort = Regex.Match(Lesson.Printed, @"training pair:  ""sort: ([a-z]{4})="" → ""([a-z]{4})\.""");
+        Assert.True(sort.Success && sort.Groups[1].Value != sort.Groups[2].Value, sort.Value);
         Assert.True(Lesson.Number(@"training loss \(last 50 steps\) " + Num) < Math.Log(56));
         Assert.Equal(1, Lesson.FigureCount("bar"));
         Assert.Contains(Lesson.Html, h => h.Contains("<table") && h.Contains("after SFT") && h.Contains("reverse: "));

@@ -36,7 +36,10 @@ public static class Dpo
 
     /// <summary>The loss alone (see <see cref="Compute"/>).</summary>
     public static Tensor Loss(Tensor policyChosen, Tensor policyRejected, Tensor referenceChosen, Tensor referenceRejected, double beta)
-        => Compute(policyChosen, policyRejected, referenceChosen, referenceRejected, beta).Loss;
+    {
+        Exercises.RebuiltRoutines.Enter("Dpo.Loss");
+        return Compute(policyChosen, policyRejected, referenceChosen, referenceRejected, beta).Loss;
+    }
 
     /// <summary>One pair in plain numbers: −ln σ(β[(a − a_ref) − (b − b_ref)]).</summary>
     public static double PairLoss(double policyChosen, double policyRejected, double referenceChosen, double referenceRejected, double beta)

@@ -28,7 +28,7 @@ public static class Lesson21
             {
                 string what = $"ln π(y_w) = {w}, ln π(y_l) = {l}, ln π_ref(y_w) = {rw}, ln π_ref(y_l) = {rl}, β = {beta}";
                 double want = Dpo.PairLoss(w, l, rw, rl, beta);
-                double got = Forbidding(["Dpo.PairLoss", "Dpo.Compute"], () => yours(w, l, rw, rl, beta));
+                double got = Forbidding(["Dpo.PairLoss", "Dpo.Loss", "Dpo.Compute", "BradleyTerry.Loss"], () => yours(w, l, rw, rl, beta));
                 if (Math.Abs(got - want) <= 1e-6) continue;
                 Expect(double.IsFinite(got), $"for {what} it returns {got}.");
                 Expect(got != 0, $"for {what} it returns 0, but the loss is {want:0.0000}: the placeholder is still there.");
@@ -54,7 +54,7 @@ public static class Lesson21
     /// with the right gradient.
     /// </summary>
     public static Verdict RewardModelLoss(Func<Tensor, Tensor, Tensor> yours) => Check("your RewardModelLoss",
-        "go back to the section \"A reward model from pairwise preferences\": which probability does the model give the human's choice, what is minimised, and how is one number made from a batch? For huge margins, think about which built-in function computes ln(1 + eˣ) without overflow.",
+        "go back to the section \"A reward model from pairwise preferences\": which probability does the model give the human's choice, what is minimised, and how is one number made from a batch? Work from the reward margin directly, never forming the probability first.",
         () =>
         {
             var generator = new Generator(21);
@@ -68,7 +68,7 @@ public static class Lesson21
             foreach (var (what, w, l) in cases)
             {
                 var (rw, rl) = (w.clone().requires_grad_(true), l.clone().requires_grad_(true));
-                var answer = Forbidding(["BradleyTerry.Loss"], () => yours(rw, rl));
+                var answer = Forbidding(["BradleyTerry.Loss", "Dpo.Loss", "Dpo.Compute"], () => yours(rw, rl));
                 Expect(answer is not null, $"for {what} it returns null.");
                 Expect(answer!.numel() == 1, $"for {what} it returns a tensor of shape {Guard.Shape(answer)}; the loss is one number for the batch (the mean over pairs).");
                 double got = answer.to_type(ScalarType.Float64).item<double>();
@@ -76,8 +76,10 @@ public static class Lesson21
                 double want = reference.mean().item<double>();
                 if (Math.Abs(got - want) > 1e-4 * Math.Max(1, Math.Abs(want)))
                 {
+                    Expect(!double.IsPositiveInfinity(got),
+                        $"for {what} it returns +∞: in float32 an exponential of 200 overflows to infinity, and a probability of σ(−200) rounds to 0 (the log of 0 is infinite); either way the logarithm is infinite, so compute the loss in a form that forms neither number.");
                     Expect(double.IsFinite(got),
-                        $"for {what} it returns {got}: a probability that rounds to 0 in float32 makes its logarithm infinite, so the formula must be computed in a form that never takes the log of 0.");
+                        $"for {what} it returns {got}: somewhere an intermediate number left float32's range (an overflowing exponential, or the log of 0), so compute the loss in a form that forms neither.");
                     Expect(got != 0, $"for {what} it returns 0, but the loss is {want:0.0000}: the placeholder is still there.");
                     double reversed = nn.functional.softplus(w.to_type(ScalarType.Float64) - l.to_type(ScalarType.Float64)).mean().item<double>();
                     Expect(Math.Abs(got - reversed) > 1e-4 * Math.Max(1, Math.Abs(reversed)),

@@ -64,6 +64,29 @@ public class Lesson21ExerciseTests : TorchTest
     }
 
     [Fact]
+    public void Dpo_through_the_bradley_terry_loss_is_refused()
+    {
+        var verdict = Lesson21.DpoLoss((w, l, rw, rl, beta) =>
+        {
+            using var chosen = tensor(new[] { beta * (w - rw) });
+            using var rejected = tensor(new[] { beta * (l - rl) });
+            return BradleyTerry.Loss(chosen, rejected).item<double>();
+        });
+        Assert.False(verdict.Passed);
+        Assert.Contains("BradleyTerry.Loss", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Dpo_through_the_batched_library_loss_is_refused_by_its_own_name()
+    {
+        var verdict = Lesson21.DpoLoss((w, l, rw, rl, beta) =>
+            Dpo.Loss(tensor(new[] { w }), tensor(new[] { l }), tensor(new[] { rw }), tensor(new[] { rl }), beta).item<double>());
+        Assert.False(verdict.Passed);
+        Assert.Contains("Dpo.Loss", verdict.Feedback);
+        Assert.DoesNotContain("Dpo.Compute", verdict.Feedback);
+    }
+
+    [Fact]
     public void Dpo_hint_does_not_give_the_formula()
     {
         var verdict = Lesson21.DpoLoss((w, l, rw, rl, beta) => 0);
@@ -106,6 +129,31 @@ public class Lesson21ExerciseTests : TorchTest
         var verdict = Lesson21.RewardModelLoss((w, l) => -(w - l).sigmoid().log().mean());
         Assert.False(verdict.Passed);
         Assert.Contains("log of 0", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Reward_loss_naive_log_of_one_plus_exp_names_the_overflow()
+    {
+        var verdict = Lesson21.RewardModelLoss((w, l) => (1 + (l - w).exp()).log().mean());
+        Assert.False(verdict.Passed);
+        Assert.Contains("overflows to infinity", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Reward_loss_through_the_dpo_loss_with_zero_references_is_refused()
+    {
+        var verdict = Lesson21.RewardModelLoss((w, l) => Dpo.Loss(w, l, zeros_like(w), zeros_like(l), 1.0));
+        Assert.False(verdict.Passed);
+        Assert.Contains("Dpo.Loss", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Reward_loss_hint_does_not_name_the_stable_function()
+    {
+        var verdict = Lesson21.RewardModelLoss((w, l) => zeros(1));
+        Assert.DoesNotContain("softplus", verdict.Feedback, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("ln(1 + e", verdict.Feedback);
+        Assert.DoesNotContain("logsigmoid", verdict.Feedback, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

@@ -73,20 +73,26 @@ public class Lesson21Tests
         Assert.Equal(1.0, Parse(steps[0].Groups[3].Value), 4);
         Assert.Equal(0.0, Parse(steps[0].Groups[2].Value), 4);
         Assert.Equal(0.0, Parse(steps[0].Groups[4].Value), 4);
-        Assert.Contains(Lesson.Html, h => h.Contains("<table") && h.Contains("clip(ρ)") && h.Contains("min (what PPO maximises)") && h.Contains("KL term −β(ln π_old − ln π_ref)"));
+        Assert.Contains(Lesson.Html, h => h.Contains("<table") && h.Contains("clip(ρ)") && h.Contains("<th>clip(ρ)&#183;A</th><th>min</th>") && h.Contains("<th>KL term</th>"));
         Assert.True(Lesson.Number(@"mean Σ_t \(ln π_old − ln π_ref\) = " + Num) > 0, "the KL penalty is no longer 0 in round 2");
         Assert.True(Lesson.Number(@"clipped tokens " + Num + @" % \(no gradient from them\)") > 0, "some tokens are clipped");
         // "the printed range of ratios is much wider than [0.8, 1.2]" (shared weights carry clipped tokens further)
         var range = Regex.Match(Lesson.Printed, @"after 6 more steps: mean ratio [\d.]+, range ([\d.]+)–([\d.]+)");
         Assert.True(range.Success);
         Assert.True(Parse(range.Groups[1].Value) < 0.5 && Parse(range.Groups[2].Value) > 1.5, range.Value);
+        // The round-to-round change of the reward-model score is printed with its standard error and a verdict.
+        var jump = Regex.Match(Lesson.Printed, @"round 1 ([-+][\d.]+), round 2 ([-+][\d.]+); change ([-+][\d.]+) \(standard error ([\d.]+)\): more than 3 standard errors: (yes|no)");
+        Assert.True(jump.Success);
+        Assert.Equal(Parse(jump.Groups[2].Value) - Parse(jump.Groups[1].Value), Parse(jump.Groups[3].Value), 1);
+        Assert.InRange(Parse(jump.Groups[4].Value), 0.05, 5);
+        Assert.Equal(Parse(jump.Groups[3].Value) > 3 * Parse(jump.Groups[4].Value) ? "yes" : "no", jump.Groups[5].Value);
     }
 
     [LessonFact]
     public void Dpo_checks_hold()
     {
         Assert.Contains("DPO loss of the 64 held-out pairs with π_θ = π_ref: 0.693147; ln 2 = 0.693147", Lesson.Printed);
-        var betas = Regex.Matches(Lesson.Printed, @"β = ([\d.]+) *: ∂L/∂ln π\(y_w\) at the start ([-\d.]+) \(−β/2\);.*tolerance 1e-6: (\w+)\)");
+        var betas = Regex.Matches(Lesson.Printed, @"β = ([\d.]+) *: ∂L/∂ln π\(y_w\) at the start ([-\d.]+) \(−β/2\); after the move:\r?\n +autograd .*tolerance 1e-6: (\w+)\)");
         Assert.Equal(3, betas.Count);
         foreach (Match m in betas)
         {
@@ -111,6 +117,16 @@ public class Lesson21Tests
         }
         // The prose: with β = 0.1 the policy drifts several times further from the reference.
         Assert.True(runs["0.1"].Kl > 2 * runs["0.5"].Kl, $"KL {runs["0.1"].Kl} vs {runs["0.5"].Kl}");
+        // "With either β the loss keeps pulling long after 90 % of the pairs are ranked right": ≥ 90 % reached well
+        // before the last step, and the held-out KL grew several-fold after it.
+        var ranked = Regex.Matches(Lesson.Printed, @"β = (0.5|0.1): ≥ 90 % of held-out pairs ranked right first at step (\d+) \(KL ([\d.]+) nats\); KL at step 150: ([\d.]+) nats \(([\d.]+)×\)")
+            .ToDictionary(m => m.Groups[1].Value, m => (Step: int.Parse(m.Groups[2].Value), KlThen: Parse(m.Groups[3].Value), KlEnd: Parse(m.Groups[4].Value)));
+        Assert.Equal(2, ranked.Count);
+        foreach (var (beta, r) in ranked)
+        {
+            Assert.True(r.Step <= 75, $"β = {beta} reached 90 % at step {r.Step}");
+            Assert.True(r.KlEnd > 2 * r.KlThen, $"β = {beta}: KL {r.KlThen} → {r.KlEnd}");
+        }
         Assert.Contains(Lesson.Html, h => h.Contains("DPO: implicit reward margin during training") && h.Contains("β = 0.1, held-out pairs"));
         Assert.Contains(Lesson.Html, h => h.Contains("DPO: KL divergence from the reference during training") && h.Contains("training step"));
     }
@@ -140,6 +156,13 @@ public class Lesson21Tests
         Assert.True(loose.LogProb < strict.LogProb - 0.3);
         Assert.True(loose.Count < strict.Count);
         Assert.Contains("β = 0.5 stays closer to the reference than β = 0.1: yes; and writes more lower-case completions: yes", Lesson.Printed);
+        // Closed-form baselines for the KL price: −ln p for π_ref given lower case, 1 − (1 − p)⁴ at KL ≤ ln 4 − 3/4 for best-of-4.
+        double p = reference.Count / 200.0;
+        Assert.Equal(-Math.Log(p), Lesson.Number(@"π_ref given lower case 100 % at KL " + Num), 2);
+        Assert.Equal(100 * (1 - Math.Pow(1 - p, 4)), Lesson.Number(@"best of 4 by a perfect judge " + Num), 1);
+        Assert.Equal(Math.Log(4) - 0.75, Lesson.Number(@" % at KL ≤ " + Num), 2);
+        Assert.Contains($"DPO β = 0.5 pays more KL than π_ref given lower case: {(strict.Kl > -Math.Log(p) ? "yes" : "no")}", Lesson.Printed);
+        Assert.Contains($"beats best-of-4's share: {(strict.Count / 200.0 > 1 - Math.Pow(1 - p, 4) ? "yes" : "no")}", Lesson.Printed);
         Assert.True(Lesson.FigureCount("bar") >= 1);
         Assert.Contains(Lesson.Html, h => h.Contains("Share of completions written all in lower case") && h.Contains("share of completions") && h.Contains("DPO, β = 0.1"));
     }

@@ -22,12 +22,20 @@ public sealed class ExecutedNotebook
 
     public static string RepoRoot { get; } = FindRoot();
 
+    /// <summary>Lesson 19 checks its prediction against the checkpoint lesson 27 writes to runs/lesson27/.</summary>
+    static readonly Dictionary<string, string[]> Prerequisites = new()
+    {
+        ["04-gpt-decoders/19-scaling-laws.ipynb"] = ["06-capstone-mini-gpt/27-training-on-the-gpu.ipynb"],
+    };
+
     /// <summary>Runs the notebook once per test run (several tests may read the same execution).</summary>
     public static ExecutedNotebook Run(string relativePath)
     {
         lock (Cache)
         {
             if (Cache.TryGetValue(relativePath, out var cached)) return cached;
+            // A lesson that reads what another lesson writes runs after it, whichever test asks first.
+            foreach (var earlier in Prerequisites.GetValueOrDefault(relativePath, [])) Run(earlier);
             var outDir = Path.Combine(Path.GetTempPath(), "course-tests", Guid.NewGuid().ToString("N"));
             var runner = Path.Combine(RepoRoot, "lib", "TransformerCourse.Cli", "bin", BuildConfiguration, "net10.0", "course.dll");
             Assert.True(File.Exists(runner), $"The runner was not built at {runner}.");

@@ -77,8 +77,10 @@ public class Lesson01Tests
     {
         var nb = Lesson;
         Assert.Equal(4.0, nb.Number(@"counted arithmetic grows like n\^[\d.]+: ×" + Num + " per doubling"), 2);
-        // "the fitted time exponent printed above is near 2 (this lesson's test accepts 1.6–2.5)".
-        Assert.InRange(nb.Number(@"measured time \(n ≥ 4096\) grows like n\^" + Num), 1.6, 2.5);
+        // The prose asks the verdict line, not the reader, whether the clock's exponent is within 0.5 of the count's 2.
+        double exponent = nb.Number(@"measured time \(n ≥ 4096\) grows like n\^" + Num);
+        Assert.InRange(exponent, 1.6, 3.5);
+        Assert.Matches(Math.Abs(exponent - 2) <= 0.5 ? "within 0.5 of the count's 2: yes" : "within 0.5 of the count's 2: no", nb.Printed);
         Assert.InRange(nb.Number(@"weight tensor grows like n\^" + Num), 1.99, 2.01);
         // "from 4096 up the process grows by the size of the weight tensor".
         Assert.InRange(nb.Number(@"resident memory growth \(n ≥ 4096\) like n\^" + Num), 1.9, 2.1);

@@ -87,11 +87,12 @@ public static class Lesson10
         () =>
         {
             // Sources padded at the end, at the start (left-padded) and not at all; target lengths that differ from the
-            // source lengths; targets with padding of their own; a pad id that is not 0.
+            // source lengths; targets with padding of their own; a pad id that is not 0, with a real token (id 0) below
+            // it, so that "greater than the pad id" is not the same as "not the pad id".
             var cases = new (long[] Source, long[] Target, long Rows, long Pad)[]
             {
                 ([4, 9, 6, 2, 0, 0, 5, 3, 0, 0, 0, 0, 7, 7, 7, 7, 7, 2], [8, 8, 3, 5, 0, 0, 6, 0, 0, 0, 4, 4], 3, 0),
-                ([1, 1, 8, 5, 6, 9, 4, 8, 6, 2], [3, 5, 6, 2, 1, 1, 7, 4, 9, 2, 5, 1, 3, 3], 2, 1),
+                ([1, 1, 8, 5, 6, 9, 4, 0, 6, 2], [3, 5, 6, 2, 1, 1, 7, 4, 9, 2, 5, 1, 3, 3], 2, 1),
             };
             foreach (var (sourceIds, targetIds, rows, pad) in cases)
             {
@@ -117,6 +118,8 @@ public static class Lesson10
                     "it also hides every key for padded *target* positions: such a row has no visible key at all, and a softmax over nothing gives NaN. Only the source can hide a key here.");
                 var paddingKey = source.eq(pad).unsqueeze(1).expand(b, lt, ls);
                 Expect(!mask.logical_and(paddingKey).any().item<bool>(), $"with pad id {pad}, some target positions may still read padded source positions: the source padding condition is missing.");
+                Expect(!mask.eq(source.gt(pad).unsqueeze(1).expand(b, lt, ls)).all().item<bool>(),
+                    $"it hides source tokens whose id is below the pad id {pad} (here id 0): only the pad id itself marks padding, so compare for equality, not order.");
                 Expect(false, $"on source {Guard.Shape(source)} and target {Guard.Shape(target)} with pad id {pad} it hides source tokens that are not padding.");
             }
         });

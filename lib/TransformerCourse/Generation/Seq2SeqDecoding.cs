@@ -75,11 +75,17 @@ public static class Seq2SeqDecoding
     /// <summary>
     /// Beam search for one source: keep the <paramref name="beamWidth"/> prefixes with the highest summed
     /// log-probability; a prefix that emits &lt;eos&gt; among the top <paramref name="beamWidth"/> candidates is
-    /// finished; stop when <paramref name="beamWidth"/> are finished (or at <paramref name="maxLength"/>, when the
-    /// unfinished ones compete too) and return the best by length-normalised <see cref="Hypothesis.Score"/>.
-    /// Width 1 is greedy decoding.
+    /// finished and set aside. Stop when at least <paramref name="beamWidth"/> are finished and no live prefix could
+    /// still beat the best finished <see cref="Hypothesis.Score"/> (its log-probability can only fall, and its length
+    /// can grow to <paramref name="maxLength"/> + 1), or at <paramref name="maxLength"/> (where, if fewer than
+    /// <paramref name="beamWidth"/> have finished, the unfinished ones compete too). Return the best by
+    /// length-normalised <see cref="Hypothesis.Score"/>.
+    /// With <paramref name="lengthPenalty"/> 0, width 1 is exactly greedy decoding. With a length penalty above 0,
+    /// width 1 follows greedy's path until greedy emits &lt;eos&gt;; it then sets that output aside, may go on with
+    /// the runner-up, and can return a longer output with a better normalised score.
     /// </summary>
     /// <param name="source">(L_s) or (1, L_s) source ids.</param>
+    /// <param name="lengthPenalty">α in Score = LogProb / length^α (1 = mean log-prob per token; 0 = plain sum).</param>
     public static Hypothesis Beam(EncoderDecoderTransformer model, Tensor source, SpecialTokens special, int beamWidth, int maxLength,
         double lengthPenalty = 1.0)
     {

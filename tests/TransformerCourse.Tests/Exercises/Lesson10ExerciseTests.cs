@@ -143,6 +143,14 @@ public class Lesson10ExerciseTests : TorchTest
     }
 
     [Fact]
+    public void Comparing_ids_by_order_instead_of_equality_is_named()
+    {
+        var verdict = Lesson10.CrossMask((s, t, pad) => s.gt(pad).unsqueeze(1).expand(s.shape[0], t.shape[1], s.shape[1]));
+        Assert.False(verdict.Passed);
+        Assert.Contains("below the pad id", verdict.Feedback);
+    }
+
+    [Fact]
     public void Calling_the_library_masks_is_forbidden()
     {
         var library = Lesson10.CrossMask((s, t, pad) => Seq2SeqMasks.Source(s, pad).expand(s.shape[0], t.shape[1], s.shape[1]));

@@ -75,6 +75,28 @@ public class Seq2SeqTrainingTests : TorchTest
         Assert.Equal(greedy.Tokens, one.Tokens);
     }
 
+    // Token 0 is <eos>, 1 is "a", 2 is "b", 3 is <bos>. After <bos>: <eos> 0.5, "a" 0.45; after "a": <eos> 0.99.
+    static double[][] EndsEarly(IReadOnlyList<long[]> prefixes) => prefixes.Select(p =>
+        (p.Length == 1 ? new[] { 0.5, 0.45, 0.05, 0.0 } : [0.99, 0.005, 0.005, 0.0]).Select(x => Math.Log(x)).ToArray()).ToArray();
+
+    [Fact]
+    public void Width_one_is_greedy_only_without_a_length_penalty()
+    {
+        var greedy = Seq2SeqDecoding.Greedy(EndsEarly, 3, 0, maxLength: 5);
+        Assert.Empty(greedy.Tokens);
+        Assert.True(greedy.Finished);
+        Assert.Equal(Math.Log(0.5), greedy.LogProb, 1e-12);
+        // α = 1: greedy's empty output is set aside, the runner-up "a" finishes with a better mean log-probability.
+        var normalised = Seq2SeqDecoding.Beam(EndsEarly, 3, 0, beamWidth: 1, maxLength: 5);
+        Assert.Equal(new long[] { 1 }, normalised.Tokens);
+        Assert.Equal(Math.Log(0.45 * 0.99), normalised.LogProb, 1e-12);
+        Assert.True(normalised.Score > greedy.Score);
+        // α = 0: exactly greedy.
+        var plain = Seq2SeqDecoding.Beam(EndsEarly, 3, 0, beamWidth: 1, maxLength: 5, lengthPenalty: 0);
+        Assert.Empty(plain.Tokens);
+        Assert.Equal(greedy.LogProb, plain.LogProb, 1e-12);
+    }
+
     // Token 0 is <eos>, 1 is "a", 2 is "b". The likely answer is "a a a"; every prefix can also end early,
     // unlikely, which fills a width-2 beam's finished list before "a a a" ends.
     static double[][] EarlyEndings(IReadOnlyList<long[]> prefixes) => prefixes.Select(p =>
@@ -111,7 +133,7 @@ public class Seq2SeqTrainingTests : TorchTest
         for (int i = 0; i < examples.Length; i++)
         {
             var source = tensor(task.Vocabulary.Encode(examples[i].Source));
-            var one = Seq2SeqDecoding.Beam(model, source, task.Vocabulary.Special, 1, 10);
+            var one = Seq2SeqDecoding.Beam(model, source, task.Vocabulary.Special, 1, 10, lengthPenalty: 0);   // α = 0: exactly greedy
             Assert.Equal(greedy[i].Tokens, one.Tokens);
             Assert.Equal(greedy[i].LogProb, one.LogProb, 1e-4);
             var wide = Seq2SeqDecoding.Beam(model, source, task.Vocabulary.Special, 4, 10);

@@ -103,11 +103,20 @@ public class Lesson10Tests
         Assert.Equal(0, Lesson.Number(@"layer 2 self-attention weight above the diagonal \(the future\), both examples, all heads: " + Num));
         // "the padded source positions of the second example get exactly zero"
         Assert.Equal(0, Lesson.Number(@"second example: weight on its \d+ padded source positions, all heads: " + Num));
-        // "every real source token gets some weight … the largest weight is less than twice the uniform value"
+        // "every real source token gets some weight in every head … averaged over the four heads, no weight reaches
+        // twice the uniform value … in each head the largest weight is above twice uniform, but in no head three times"
         double smallest = Lesson.Number(@"untrained cross-attention .*smallest " + Num);
         double uniform = Lesson.Number(@"untrained cross-attention .*uniform would be " + Num);
+        Assert.Equal(1.0 / 11, uniform, 3);
         Assert.True(smallest > 0.2 * uniform, $"{smallest} vs uniform {uniform}");
-        Assert.InRange(Lesson.Number(@"largest / uniform = " + Num), 1, 2);
+        Assert.True(Lesson.Number(@"single heads .*smallest weight in any head " + Num) > 0.1 * uniform);
+        Assert.InRange(Lesson.Number(@"mean of heads\).*largest / uniform = " + Num), 1, 2);
+        var heads = Regex.Matches(Regex.Match(Lesson.Printed, @"single heads \(layer 2, first example\): largest / uniform = ([^;]*);").Groups[1].Value, @"head \d " + Num)
+            .Select(m => Parse(m.Groups[1].Value)).ToArray();
+        Assert.Equal(4, heads.Length);
+        Assert.All(heads, r => Assert.InRange(r, 2, 3));
+        Assert.Equal(heads.Max(), Lesson.Number(@"single heads .*; at most " + Num), 2);
+        Assert.Contains("every head above 2: True, every head below 3: True", Lesson.Printed);
     }
 
     [Fact]

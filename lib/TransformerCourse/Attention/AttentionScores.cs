@@ -29,7 +29,11 @@ public abstract class AttentionScore : nn.Module<Tensor, Tensor, Tensor>
             throw new ArgumentException($"This score needs d_q == d_k, but query is {Guard.Shape(query)} and key is {Guard.Shape(key)}.", nameof(key));
     }
 
-    /// <summary>Multiply-adds per (query, key) pair, for the cost table.</summary>
+    /// <summary>
+    /// Arithmetic operations per (query, key) pair once queries and keys are projected, for the cost table: an
+    /// addition or a multiply-add counts as one; nonlinearities (the additive score's tanh) are not counted, nor is
+    /// scaled dot's division by √d (it can be applied to each query once).
+    /// </summary>
     public abstract long CostPerPair(long dq, long dk);
 }
 
@@ -97,5 +101,5 @@ public sealed class AdditiveScore : AttentionScore
         return v.forward(summed.tanh()).squeeze(-1).MoveToOuterDisposeScope();
     }
 
-    public override long CostPerPair(long dq, long dk) => 2 * hidden;
+    public override long CostPerPair(long dq, long dk) => 2 * hidden;   // h additions (W_q q + W_k k) + h multiply-adds (the dot with v)
 }

@@ -79,7 +79,18 @@ public static class Lesson02
         return (q.matmul(x.T) / Math.Sqrt(Features.Length)).softmax(-1)[0].data<float>().ToArray();
     }
 
-    /// <summary>Exercise 2: a hand-designed query (seven features) that puts more than half of its weight on "cat".</summary>
+    /// <summary>The longest query Exercise 2 accepts: a longer one could win by saturating the softmax.</summary>
+    public const double MaxQueryLength = 2.0;
+
+    /// <summary>The share of the weight Exercise 2 asks "cat" to get.</summary>
+    public const double CatShareNeeded = 0.7;
+
+    /// <summary>
+    /// Exercise 2: a hand-designed query (seven features, length at most <see cref="MaxQueryLength"/>) that puts
+    /// more than <see cref="CatShareNeeded"/> of its weight on "cat". The length cap closes the loophole of winning
+    /// by sheer size (saturating the softmax); the share is set so that a query of the animal feature alone fails
+    /// at the cap (about 64 %): the win has to come from the query's direction.
+    /// </summary>
     public static Verdict QueryFindsCat(float[] yours) => Check("your query",
         "revisit \"Looking at the weights\": a score is a dot product with each key, and the softmax turns gaps between scores into ratios of weights.",
         () =>
@@ -90,7 +101,13 @@ public static class Lesson02
             var w = WeightsOver(yours);
             int cat = Array.IndexOf(Sentence, "cat");
             int best = Array.IndexOf(w, w.Max());
-            if (w[cat] > 0.5) return;
+            double length = Math.Sqrt(yours.Sum(c => (double)c * c));
+            if (length > MaxQueryLength + 1e-6)
+            {
+                Expect(w[cat] <= CatShareNeeded, $"it wins by sheer size: \"cat\" gets {w[cat]:P0}, but your query is {length:F2} long, over the limit of {MaxQueryLength}. Scaling a query up saturates the softmax — the regime this lesson showed starves the gradient. Shrink it to length {MaxQueryLength} or less and win by its direction instead.");
+                Expect(false, $"it is {length:F2} long, over the limit of {MaxQueryLength} (and \"cat\" gets {w[cat]:P0}).");
+            }
+            if (w[cat] > CatShareNeeded) return;
             string winner = Sentence[best];
             Expect(winner == "cat", winner switch
             {
@@ -98,6 +115,8 @@ public static class Lesson02
                 "tired" => $"\"tired\" takes the most weight ({w[best]:P0}, \"cat\" {w[cat]:P0}): it shares a feature with \"cat\", and has one \"cat\" lacks.",
                 _ => $"\"{winner}\" takes the most weight ({w[best]:P0}); \"cat\" gets {w[cat]:P0}.",
             });
-            Expect(false, $"\"cat\" is the best match but gets only {w[cat]:P0}: the gaps between its score and the others are too small for the softmax to be decisive.");
+            var rivals = Sentence.Select((word, i) => (word, i)).Where(p => p.word != "cat").OrderByDescending(p => w[p.i]).Take(2)
+                .Select(p => $"\"{p.word}\" {w[p.i]:P0}");
+            Expect(false, $"\"cat\" is the best match but gets only {w[cat]:P0}, not more than {CatShareNeeded:P0} (next: {string.Join(", ", rivals)}): the gaps between its score and the others' are too small. Within the length limit a bigger gap has to come from the direction of the query: what do the closest rivals have that \"cat\" lacks?");
         });
 }

@@ -63,6 +63,10 @@ public static class Lesson03
                 long qIn = pq!.weight!.shape[1], kIn = pk!.weight!.shape[1], vIn = pv!.weight!.shape[1];
                 long qOut = pq.weight.shape[0], kOut = pk.weight.shape[0], vOut = pv.weight.shape[0];
                 string widths = $"(decoder width {dec}, encoder width {enc}, d_k = {dK}, d_v = {dV})";
+                Expect(!(qIn == 1 && qOut == 1 && kIn == 1 && kOut == 1 && vIn == 1 && vOut == 1),
+                    $"{widths}: all three projections are still the 1 → 1 placeholders. Each must read the width of the sequence its role comes from, and produce the width its role needs.");
+                Expect(!((qIn == dK && qOut == dec) || (kIn == dK && kOut == enc) || (vIn == dV && vOut == enc)),
+                    $"{widths}: a projection looks built the wrong way round (W_Q {Guard.Shape(pq.weight)}, W_K {Guard.Shape(pk.weight)}, W_V {Guard.Shape(pv.weight)} as (out, in)): nn.Linear takes the width it reads first and the width it produces second.");
                 Expect(qIn == dec, $"{widths}: the query projection reads width {qIn}, {Where(qIn)}; queries come from the decoder.");
                 Expect(kIn == enc, $"{widths}: the key projection reads width {kIn}, {Where(kIn)}; keys come from the encoder.");
                 Expect(vIn == enc, $"{widths}: the value projection reads width {vIn}, {Where(vIn)}; values come from the encoder.");

@@ -64,7 +64,19 @@ public class Lesson03ExerciseTests : TorchTest
 
     [Fact]
     public void Projections_placeholder_fails() =>
+        NotYet(Lesson03.CrossProjections((dec, enc, dk, dv) => Projections(1, 1, 1, 1, 1, 1)), "still the 1 → 1 placeholders");
+
+    [Fact]
+    public void Square_projections_keeping_each_width_are_named() =>
         NotYet(Lesson03.CrossProjections((dec, enc, dk, dv) => Projections(dec, dec, enc, enc, enc, enc)), "need the same width");
+
+    [Fact]
+    public void Swapped_linear_arguments_are_named() =>
+        NotYet(Lesson03.CrossProjections((dec, enc, dk, dv) => Projections(dk, dec, dk, enc, dv, enc)), "wrong way round");
+
+    [Fact]
+    public void Only_the_query_projection_filled_in_is_named() =>
+        NotYet(Lesson03.CrossProjections((dec, enc, dk, dv) => Projections(dec, dk, 1, 1, 1, 1)), "the key projection reads width 1, neither sequence's");
 
     [Fact]
     public void Keys_reading_the_decoder_is_named() =>

@@ -12,6 +12,8 @@ public class Lesson03Tests
         var nb = Run();
         nb.AssertRanCleanly();
         Assert.Matches(@"Device: (cpu|cuda)", nb.Printed);
+        // No compiler diagnostic of any level reaches the learner (e.g. "info CS9236" for nested lambdas).
+        Assert.DoesNotMatch(@"\binfo CS\d{4}\b", nb.Printed);
     }
 
     [Fact]
@@ -43,12 +45,13 @@ public class Lesson03Tests
         Assert.True(nb.Number(@"the 5 training points nearest a query hold (\d+) % of its weight") > 60);
         // Small h: "attend to only its nearest one or two samples"; large h: "flattens towards the overall mean".
         Assert.True(nb.Number(@"h = 0.05: MSE = [\d.]+, mean largest weight per query = ([\d.]+)") > 0.5);
+        Assert.Equal(0.025, nb.Number(@"h =  1.5: MSE = [\d.]+, mean largest weight per query = [\d.]+ \(uniform weights: 1/40 = ([\d.]+)\)"), 3);
         double trueSpread = nb.Number(@"h =  1.5: the prediction's spread \(std over the grid\) is [\d.]+; the true function's is ([\d.]+)");
         Assert.True(nb.Number(@"h =  1.5: the prediction's spread \(std over the grid\) is ([\d.]+)") < 0.6 * trueSpread);
-        // Baselines: "the largest bandwidth is no better than predicting the mean everywhere, the best one several times better".
+        // Baselines: "the largest bandwidth is barely better than predicting the mean everywhere, the best one more than ten times better".
         double meanOnly = nb.Number(@"predicting the mean of the training targets everywhere gives MSE = ([\d.]+)");
         Assert.True(largest > 0.9 * meanOnly, $"largest h {largest} vs mean-only {meanOnly}");
-        Assert.True(nb.Number(@"best h beats the constant baseline by ([\d.]+)×") >= 3);
+        Assert.True(nb.Number(@"best h beats the constant baseline by ([\d.]+)×") > 10);
         Assert.True(nb.Number(@"max \|kernel regression − dot-product attention\| = ([\d.E+\-]+)") < 1e-10);
         Assert.Contains(nb.Html, h => h.Contains("data-kind=\"heatmap\"") && h.Contains("Nadaraya–Watson weights"));
         Assert.True(nb.FigureCount("line") >= 4);
@@ -88,8 +91,10 @@ public class Lesson03Tests
     {
         var nb = Run();
         Assert.Contains(nb.Html, h => h.Contains("<table") && h.Contains("Bahdanau et al. 2014") && h.Contains("Vaswani et al. 2017"));
-        Assert.Equal(128, nb.Number(@"additive\s*: (\d+) multiply-adds"));
-        Assert.Equal(64, nb.Number(@"scaled dot: (\d+) multiply-adds"));
+        // Operations per pair: additive 64 additions + 64 multiply-adds (tanh not counted); the dot family 64 multiply-adds.
+        Assert.Contains("additive  : 128 operations per pair (64 additions + 64 multiply-adds, 64 tanh not counted)", nb.Printed);
+        Assert.Contains("scaled dot: 64 operations per pair (64 multiply-adds)", nb.Printed);
+        Assert.DoesNotContain("multiply-adds per pair", nb.Printed);
         // "additive scoring is by far the slowest".
         Assert.True(nb.Number(@"additive is ([\d.]+)× slower than the slowest dot-style score") > 10);
         // "its softmax is the most peaked"; additive "almost uniform".

@@ -66,7 +66,7 @@ public static class Lesson01
         });
 
     /// <summary>
-    /// Exercise 3 (a three-line training loop): learn a query whose soft lookup over (keys, values) returns
+    /// Exercise 3 (a short training loop): learn a query whose soft lookup over (keys, values) returns
     /// <c>target</c>. Judged by the lookup's error with the returned query on problems the learner has not seen.
     /// </summary>
     public static Verdict LearnQuery(Func<Tensor, Tensor, Tensor, Tensor> yours) => Check("your LearnQuery",

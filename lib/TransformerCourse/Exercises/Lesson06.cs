@@ -51,7 +51,7 @@ public static class Lesson06
                 for (int other = 0; other < h; other++)
                     Expect(other == head || !Same(mine, PackedHeadWeights(weight, bias, x, h, other), 1e-5),
                         $"with {sizes}, you return the weights of head {other}, not of head {head}: which rows does head {head} own?");
-                Expect(false, $"with {sizes}, your weights differ from head {head}'s weights in TorchSharp's module by up to {(mine - want).abs().max().item<double>():G3}.");
+                Expect(false, $"with {sizes}, your weights differ from head {head}'s true weights by up to {(mine - want).abs().max().item<double>():G3}.");
             }
         });
 
@@ -84,7 +84,8 @@ public static class Lesson06
     /// <summary>
     /// Exercise 2: cross-attention written out step by step — queries (B, L_q, d) from one sequence, keys and
     /// values from a memory (B, L_k, d) whose padded positions (<c>keyMask</c> false) no head may read — with the
-    /// module's own projections, and without the module's forward or its SplitHeads/MergeHeads helpers.
+    /// module's own projections, and without the module's forward, its SplitHeads/MergeHeads helpers or a copy of it
+    /// into TorchSharp's <c>nn.MultiheadAttention</c> (<c>CopyTo</c>).
     /// </summary>
     public static Verdict CrossAttention(Func<MultiHeadAttention, Tensor, Tensor, Tensor, Tensor> yours) => Check("your CrossAttention",
         "go back to the five steps in \"The recipe\": follow each tensor's shape, and ask which length belongs to the queries and which to the keys; for the mask, recall from lesson 4 how a mask must line up with the scores, which now have a head axis.",
@@ -106,7 +107,7 @@ public static class Lesson06
                 {
                     try
                     {
-                        return Forbidding([.. WholeModule, "MultiHeadAttention.SplitHeads", "MultiHeadAttention.MergeHeads"],
+                        return Forbidding([.. WholeModule, "MultiHeadAttention.SplitHeads", "MultiHeadAttention.MergeHeads", "MultiHeadAttention.CopyTo"],
                             () => yours(module, queries.clone(), mem.clone(), keyMask.clone()));
                     }
                     catch (Exception e) when (e is not NotYetException and not NotImplementedException)

@@ -33,15 +33,18 @@ public static class Charts
     /// <param name="panelHeight">Height of a panel in pixels (default: <paramref name="panelSize"/>, a square).</param>
     /// <param name="hoverIndex">Show the row and column index in the hover text next to the label (off where the labels say it all).</param>
     /// <param name="leftMargin">Pixels left of each panel for the row labels and the y-axis title.</param>
+    /// <param name="zmin">The value drawn in the lightest colour (0 for weights); lower it for values that can be
+    /// negative, such as logarithms, or every value below 0 is drawn like 0.</param>
     public static Figure HeatmapGrid(IReadOnlyList<(string Title, Tensor Weights)> panels, IReadOnlyList<string> keyTokens,
         IReadOnlyList<string> queryTokens, string title, int panelSize = 300, string xTitle = "key", string yTitle = "query",
         bool sharedScale = true, string valueLabel = "weight", string rowName = "query", string columnName = "key",
-        int rowTickEvery = 1, bool oneColourBar = false, int? panelHeight = null, bool hoverIndex = true, int leftMargin = 70)
+        int rowTickEvery = 1, bool oneColourBar = false, int? panelHeight = null, bool hoverIndex = true, int leftMargin = 70,
+        double zmin = 0)
     {
         if (panels.Count == 0) throw new ArgumentException("panels must contain at least one heatmap.", nameof(panels));
         if (rowTickEvery < 1) throw new ArgumentException($"rowTickEvery must be 1 or more but is {rowTickEvery}.", nameof(rowTickEvery));
         double? zmax = sharedScale ? panels.Max(p => p.Weights.max().to_type(ScalarType.Float64).item<double>()) : null;
-        var style = new HeatmapStyle(rowName, columnName, rowTickEvery, panelHeight ?? panelSize, HoverIndex: hoverIndex, LeftMargin: leftMargin);
+        var style = new HeatmapStyle(rowName, columnName, rowTickEvery, panelHeight ?? panelSize, HoverIndex: hoverIndex, LeftMargin: leftMargin, Zmin: zmin);
         var html = string.Concat(panels.Select((p, i) =>
         {
             bool scale = !(oneColourBar && sharedScale) || i == panels.Count - 1;
@@ -99,7 +102,7 @@ public static class Charts
 
     /// <summary>How one panel is drawn beyond its data (the defaults are the attention heatmap's).</summary>
     sealed record HeatmapStyle(string RowName = "query", string ColumnName = "key", int RowTickEvery = 1, int? Height = null,
-        bool ShowScale = true, int? Width = null, bool HoverIndex = true, int LeftMargin = 70);
+        bool ShowScale = true, int? Width = null, bool HoverIndex = true, int LeftMargin = 70, double Zmin = 0);
 
     static PlotlyChart HeatmapChart(Tensor weights, IReadOnlyList<string> keyTokens, IReadOnlyList<string> queryTokens,
         string title, int size, string xTitle, string yTitle, double? zmax, string valueLabel, HeatmapStyle? style = null)
@@ -124,9 +127,9 @@ public static class Charts
             hoverinfo = "text",
             colorscale = "Blues",
             reversescale = true, // plotly's "Blues" runs dark→light; we want light = low weight
-            zmin = 0,
+            zmin = style.Zmin,
         };
-        if (zmax is double top && top > 0) heat.zmax = top;
+        if (zmax is double top && top > style.Zmin) heat.zmax = top;
         if (!style.ShowScale) heat.showscale = false;
         // Numeric axes with token tick labels: repeated tokens ("the" twice) stay separate rows.
         var layout = new Layout.Layout

@@ -146,6 +146,7 @@ public sealed class MultiHeadAttention : nn.Module<Tensor, Tensor, Tensor, Tenso
     /// </summary>
     public void CopyTo(MultiheadAttention target)
     {
+        RebuiltRoutines.Enter("MultiHeadAttention.CopyTo");
         var p = target.named_parameters().ToDictionary(np => np.name, np => np.parameter);
         foreach (var name in new[] { "in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias" })
             if (!p.ContainsKey(name))

@@ -170,4 +170,26 @@ public class Lesson06ExerciseTests : TorchTest
             MultiHeadAttention.SplitHeads(m.ValueProjection.forward(mem), m.Heads), mask.view(mask.shape[0], 1, 1, -1)).Output)));
         AssertNotYet(split, "MultiHeadAttention.SplitHeads");
     }
+
+    /// <summary>The shortcut: copy the module into TorchSharp's nn.MultiheadAttention and let it do the work.</summary>
+    static Tensor ThroughTorchSharp(MultiHeadAttention m, Tensor q, Tensor mem, Tensor keyMask)
+    {
+        var builtIn = nn.MultiheadAttention(m.Width, m.Heads);
+        m.CopyTo(builtIn);
+        var (output, _) = builtIn.forward(q.transpose(0, 1), mem.transpose(0, 1), mem.transpose(0, 1), keyMask.logical_not(), false, null);
+        return output.transpose(0, 1);
+    }
+
+    [Fact]
+    public void Copying_into_TorchSharps_module_is_refused()
+    {
+        // Outside the check the shortcut computes the right answer, so only the refusal stops it.
+        manual_seed(5);
+        var m = new MultiHeadAttention(12, 3);
+        var (q, mem) = (randn(2, 3, 12), randn(2, 5, 12));
+        var keyMask = Masks.Padding([5, 2], 5).squeeze(1);
+        using (no_grad())
+            Assert.True(Exercise.Same(ThroughTorchSharp(m, q, mem, keyMask), m.forward(q, mem, mem, null, keyMask).Output, 1e-5));
+        AssertNotYet(Lesson06.CrossAttention(ThroughTorchSharp), "MultiHeadAttention.CopyTo");
+    }
 }

@@ -54,6 +54,20 @@ public class NotebookHelperTests : TorchTest
     }
 
     [Fact]
+    public void Charts_heatmap_grid_can_lower_the_colour_floor_for_negative_values()
+    {
+        var logs = tensor(new float[] { -8f, -0.5f, 0.25f, 1f }).reshape(2, 2);
+        _ = Charts.Heatmap(logs, ["a", "b"], ["c", "d"]).ToHtml();   // the first figure carries plotly.js itself
+        var standard = Charts.HeatmapGrid([("p", logs)], ["a", "b"], ["c", "d"], "grid").ToHtml();
+        var floored = Charts.HeatmapGrid([("p", logs)], ["a", "b"], ["c", "d"], "grid", zmin: -8, rowName: "perturbed token", columnName: "output position").ToHtml();
+        Assert.Matches("\"zmin\":0(\\.0)?[,}]", standard);                // default: weights start at 0, so -0.5 looks like -8
+        Assert.Matches("\"zmin\":-8(\\.0)?[,}]", floored);
+        Assert.DoesNotMatch("\"zmin\":0(\\.0)?[,}]", floored);
+        Assert.Matches("\"zmax\":1(\\.0)?[,}]", floored);
+        Assert.Contains("perturbed token 1: d<br>output position 0: a<br>weight 0.250", floored);
+    }
+
+    [Fact]
     public void Line_and_bar_charts_hold_their_series()
     {
         var line = Charts.Lines("t", "x", "y", [new Series("rnn", [1, 2], [3, 4])], logY: true).ToHtml();

@@ -70,6 +70,7 @@ public class Lesson04Tests
         Assert.Equal(0.6, Lesson.Number(@"on future real tokens the causal mask should hide = " + Num), 3);
         // …but the real queries' rows are the same as with −∞, which is why the shortcut is harmless here.
         Assert.InRange(Lesson.Number(@"rows of the real queries: max \|−1e9 version − library\| = " + Num), 0, 1e-6);
+        Assert.Matches(@"rows of the real queries: max \|−1e9 version − library\| = \S+; ≤ 1e-6: True", Lesson.Printed);
     }
 
     [Fact]
@@ -78,7 +79,14 @@ public class Lesson04Tests
         Assert.Equal(0.0, Lesson.Number(@"causal mask: max change in earlier outputs = " + Num));
         Assert.True(Lesson.Number(@"causal mask: max change at and after the perturbed token = " + Num) > 1e-3);
         Assert.True(Lesson.Number(@"no mask: +max change in earlier outputs = " + Num) > 1e-3);
-        Assert.True(Lesson.Number(@"no mask: +smallest change of any output for any perturbed token = " + Num) > 0);
+        // Prose [33]: every change that is not exactly zero lies orders of magnitude above the colour floor 10⁻⁸.
+        Assert.True(Lesson.Number(@"causal mask: smallest change at and after the perturbed token = " + Num) > 1e-4);
+        Assert.True(Lesson.Number(@"no mask: +smallest change of any output for any perturbed token = " + Num) > 1e-4);
+        // The log heatmap draws exact zeros at −8, the floor of its colour scale, not at 0 with every change below 1.
+        var logChart = Assert.Single(Lesson.Html, h => h.Contains("log10 of how far each output moves"));
+        Assert.Matches("\"zmin\":-8(\\.0)?[,}]", logChart);
+        Assert.DoesNotMatch("\"zmin\":0(\\.0)?[,}]", logChart);
+        Assert.Contains("perturbed token: x3<br>output position: x0<br>log10 change -8.000", logChart);
     }
 
     [Fact]

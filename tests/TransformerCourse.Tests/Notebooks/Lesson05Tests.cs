@@ -12,7 +12,12 @@ public class Lesson05Tests
     static ExecutedNotebook Lesson => ExecutedNotebook.Run("01-attention-mechanism/05-attention-in-action.ipynb");
 
     [Fact]
-    public void Runs_cleanly_top_to_bottom() => Lesson.AssertRanCleanly();
+    public void Runs_cleanly_top_to_bottom()
+    {
+        Lesson.AssertRanCleanly();
+        // No compiler diagnostic of any level reaches the learner (an info CS9236 once did, from a nested lambda).
+        Assert.DoesNotMatch(@"\b(info|warning) CS\d{4}\b", Lesson.Printed.Replace("warning CS1701", ""));
+    }
 
     [Fact]
     public void Notebook_cells_carry_no_nullable_annotations()
@@ -82,6 +87,11 @@ public class Lesson05Tests
         var farthestDistance = Lesson.Number(@"the farthest \(distance " + Num);
         var atFarthest = Lesson.Number(@"the farthest \(distance \d+\) = " + Num);
         Assert.True(lowestAt < farthestDistance && atFarthest > lowest, "the prose says the lowest point is not the farthest one");
+        // "it gets about a quarter of them wrong": (1 − mean token accuracy) × L, and the share.
+        var meanAccuracy = Lesson.Number(@"LSTM mean token accuracy = " + Num);
+        var wrong = Lesson.Number(@"LSTM wrong tokens per sequence, on average = \(1 − [\d.]+\) × 20 = " + Num);
+        Assert.Equal((1 - meanAccuracy) * 20, wrong, 0.1);
+        Assert.InRange(wrong / 20, 0.18, 0.35);
         var above = Regex.Match(Lesson.Printed, @"LSTM positions above twice chance = (\d+) of (\d+)");
         Assert.Equal(above.Groups[2].Value, above.Groups[1].Value);   // "above twice chance at every position"
         Assert.True(Lesson.Number(@"attention token accuracy, lowest over all positions = " + Num) >= 0.9);

@@ -65,6 +65,15 @@ public class Lesson07Tests
         Assert.True(early > 4 * late && late > 0, $"fall per step {early} then {late}");
         Assert.True(Lesson.Number(@"where it rises again at (\d+) of the") > 0);
         Assert.Contains("largest at k = 0: True", Lesson.Printed);
+        // "the largest rebound (about 4) is not small next to the net fall from k = 5 to k = 54 (under 10)".
+        double rebound = Lesson.Number(@"largest rebound for k = 5…54: " + Num);
+        double netFall = Lesson.Number(@"net fall over k = 5…54: " + Num);
+        Assert.InRange(rebound, 3.5, 4.5);
+        Assert.InRange(netFall, 5, 10);
+        Assert.True(rebound > 0.3 * netFall, $"rebound {rebound}, net fall {netFall}");
+        // "a pair 32 positions apart is more similar than a pair 16 apart"; "clear only over the first few positions".
+        Assert.Matches(@"k = 32 \([\d.]+\) is more similar than k = 16 \([\d.]+\): True", Lesson.Printed);
+        Assert.InRange(Lesson.Number(@"every distance k ≤ (\d+) is more similar than every larger one"), 1, 10);
         Assert.True(Lesson.Number(@"max \|PE_p · PE_\(p\+k\) − Σ cos\(ω_i k\)\| over p ∈ \{0, 20, 45\}, k ≤ 54: " + Num) < 1e-4);
         Assert.Equal(32.0, Lesson.Number(@"at k = 0 the dot product is d/2 = " + Num), 3);
         Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"heatmap\"") && h.Contains("Sinusoidal positional encoding, 100 positions × 64 dimensions"));
@@ -103,11 +112,16 @@ public class Lesson07Tests
         Assert.True(rows["sinusoidal"].First < 0.5 && rows["learned"].First < 0.5);
         // Learned positions fall to near chance beyond the trained range.
         Assert.True(rows["learned"].Beyond < 2.0 / 16, rows["learned"].ToString());
-        // No positions: within the range of the two bag-of-letters strategies, above guessing.
+        // No positions: at the best order-blind rule (most frequent of the other 15 letters, expected ≈ 0.197 for 16
+        // uniform letters out of 16), above the tie-split most frequent letter (≈ 0.193) and far above guessing.
         double randomLetter = Lesson.Number(@"a random letter of the sequence " + Num);
-        double mostFrequent = Lesson.Number(@"its most frequent letter " + Num);
-        Assert.InRange(rows["no positions"].Train, randomLetter, mostFrequent);
-        Assert.True(randomLetter > 1.0 / 16);
+        double mostFrequent = Lesson.Number(@"its most frequent letter \(ties split\) " + Num);
+        double orderBlindBest = Lesson.Number(@"the best order-blind rule \(most frequent of the other 15\) " + Num);
+        Assert.InRange(orderBlindBest, 0.185, 0.21);
+        Assert.InRange(mostFrequent, 0.17, orderBlindBest + 0.01);
+        Assert.True(randomLetter > 1.0 / 16 && randomLetter < mostFrequent, $"random letter {randomLetter}, most frequent {mostFrequent}");
+        Assert.InRange(rows["no positions"].Train, orderBlindBest - 0.02, orderBlindBest + 0.02);
+        Assert.Matches(@"no positions at length 16: [\d.]+, [+−][\d.]+ from the best order-blind rule; within 0.02 of it: True", Lesson.Printed);
         // Sinusoidal: some positions beyond the range almost all right; lost accuracy at positions it knew.
         Assert.True(Lesson.Number(@"best of positions 16–23 is position \d+ \(" + Num + @"\)") > 0.9);
         Assert.True(Lesson.Number(@"worst of positions 1–15 is position \d+ \(" + Num + @"\)") < 0.5);
@@ -121,6 +135,13 @@ public class Lesson07Tests
         double spread = Lesson.Number(@"with random W\^Q, W\^K: mean spread along diagonals = " + Num);
         double scale = Lesson.Number(@"the std of all entries of that matrix = " + Num);
         Assert.True(spread > 0.3 * scale, $"spread {spread}, scale {scale}");
+        // The trained sinusoidal tagger's projections also vary along the diagonals, even inside the training length.
+        double trainedSpread = Lesson.Number(@"with the trained sinusoidal tagger's W\^Q, W\^K: mean spread along diagonals = " + Num);
+        double trainedScale = Lesson.Number(@"with the trained sinusoidal tagger's W\^Q, W\^K: mean spread along diagonals = [\d.]+; std of all entries = " + Num);
+        Assert.True(trainedSpread > 0.3 * trainedScale, $"trained spread {trainedSpread}, scale {trainedScale}");
+        double insideSpread = Lesson.Number(@"positions 0–15 only \(the training length\): mean spread along diagonals = " + Num);
+        double insideScale = Lesson.Number(@"positions 0–15 only \(the training length\): mean spread along diagonals = [\d.]+; std of all entries = " + Num);
+        Assert.True(insideSpread > 0.2 * insideScale, $"inside spread {insideSpread}, scale {insideScale}");
         var link = Lesson.Cells.Select(c => string.Concat(c["source"]!.AsArray().Select(l => (string?)l))).Any(s => s.Contains("(../05-modern-variants/25-modern-building-blocks.ipynb)"));
         Assert.True(link, "the note on relative positions links Lesson 25");
     }
@@ -141,5 +162,22 @@ public class Lesson07Tests
         Assert.True(right24 < right16 - 0.05, $"right-key weight {right16} → {right24}");
         Assert.True(Lesson.Number(@"total weight on the new keys 16–23 = " + Num) > 0.1);
         Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"heatmap\"") && h.Contains("Mean attention weights at length 24 (trained on length 16)"));
+    }
+
+    [Fact]
+    public void The_heatmaps_show_a_previous_key_line_that_only_the_sinusoidal_model_continues_past_position_15()
+    {
+        // Learned: "a sharp line just below the diagonal, most of their weight on key q − 1"; "below row 15 that line is gone".
+        var learnedInside = Lesson.Number(@"learned, at length 24: weight on the right key q − 1 for queries 1–15 = " + Num);
+        var learnedBeyond = Lesson.Number(@"learned, at length 24: weight on the right key q − 1 for queries 1–15 = [\d.]+, for queries 16–23 = " + Num);
+        Assert.True(learnedInside > 0.5, $"learned queries 1–15 put {learnedInside} on key q − 1");
+        Assert.True(learnedBeyond < 1.0 / 24 + 0.03, $"learned queries 16–23 put {learnedBeyond} on key q − 1");
+        // Sinusoidal: "fainter but goes on past row 15 … several times what an even spread would give".
+        var sinusoidalBeyond = Lesson.Number(@"sinusoidal, at length 24: weight on the right key q − 1 for queries 16–23 = " + Num);
+        Assert.True(sinusoidalBeyond > 3.0 / 24 && sinusoidalBeyond < learnedInside, $"sinusoidal queries 16–23 put {sinusoidalBeyond} on key q − 1");
+        var peaks = Regex.Match(Lesson.Printed, @"whose largest weight is on key q − 1: sinusoidal (\d+) of 8, learned (\d+) of 8");
+        Assert.True(peaks.Success);
+        Assert.True(int.Parse(peaks.Groups[1].Value) >= 5, "most sinusoidal queries 16–23 peak on q − 1");
+        Assert.True(int.Parse(peaks.Groups[2].Value) <= 1, "almost no learned query 16–23 peaks on q − 1");
     }
 }

@@ -45,8 +45,9 @@ public static class Lesson09
                     "your count changes with the number of heads; splitting d into heads reorganises the same projection matrices and adds no weights.");
                 Expect(got != want - 2 * d, $"{where} it is 2d short: the LayerNorm that Pre-LN puts after the last block is missing.");
                 Expect(got != want + (n - 1) * 2 * d, $"{where} it counts the final LayerNorm once per block; the stack has only one.");
+                // The two LayerNorms of a block and its four attention biases both have 4d parameters: name both.
                 Expect(got != want - n * 4 * d && got != want - n * 4 * d - 2 * d,
-                    $"{where} the LayerNorms inside the blocks are missing: Pre-LN moves each norm into its branch, it does not remove it.");
+                    $"{where} it is 4d short per block: the two LayerNorms, or the attention biases, are missing. Pre-LN moves each norm into its branch, it does not remove it, and the block in this exercise keeps the biases of its Q, K, V and O projections (only the gated feed-forward network drops its biases).");
                 Expect(got != want - n * (h * d - h - d) && got != want - n * (h * d - h - d) - 2 * d,
                     $"{where} the feed-forward part has the size of a ReLU network with biases; a gated network without biases has a different count.");
                 Expect(got != want + n * (2 * h + d) && got != want + n * (2 * h + d) - 2 * d,

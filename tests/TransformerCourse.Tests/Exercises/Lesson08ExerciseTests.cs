@@ -109,10 +109,8 @@ public class Lesson08ExerciseTests : TorchTest
         AssertNotYet(verdict, "switched on gradients for its input");
     }
 
-    /// <summary>Documented limitation, said in the task text: autograd on a copy of the input is not detected, because
-    /// the check cannot switch autograd off (autograd under no_grad aborts TorchSharp 0.107).</summary>
     [Fact]
-    public void Known_limitation_autograd_on_a_copy_passes_undetected()
+    public void Autograd_on_a_copy_of_the_input_is_detected()
     {
         var verdict = Lesson08.LayerNormInputGradient((x, g, u, e) =>
         {
@@ -120,6 +118,67 @@ public class Lesson08ExerciseTests : TorchTest
             (HandWrittenLayerNorm(copy, g) * u).sum().backward();
             return copy.grad!.clone();
         });
-        AssertPass(verdict);
+        AssertNotYet(verdict, "your function asked autograd for the gradient");
+    }
+
+    [Fact]
+    public void Autograd_grad_on_a_copy_is_detected_even_when_the_copy_is_disposed()
+    {
+        var verdict = Lesson08.LayerNormInputGradient((x, g, u, e) =>
+        {
+            using var copy = x.detach().clone().requires_grad_(true);
+            using var loss = (HandWrittenLayerNorm(copy, g) * u).sum();
+            return autograd.grad([loss], [copy])[0].detach().clone();
+        });
+        AssertNotYet(verdict, "your function asked autograd for the gradient");
+    }
+
+    [Fact]
+    public void The_reference_creates_no_tensor_that_requires_gradients()
+    {
+        // The detection must not fire on a derived answer, also when the caller has autograd switched on.
+        using var enable = enable_grad();
+        AssertPass(Lesson08.LayerNormInputGradient((x, g, u, e) => Gradient(x, g, u, e)));
+    }
+
+    [Fact]
+    public void Dropping_epsilon_is_named()
+    {
+        var verdict = Lesson08.LayerNormInputGradient((x, g, u, e) => Gradient(x, g, u, 0.0));
+        AssertNotYet(verdict, "leaves out ε");
+    }
+
+    [Fact]
+    public void Epsilon_outside_the_root_is_named()
+    {
+        var verdict = Lesson08.LayerNormInputGradient((x, g, u, e) =>
+        {
+            var centred = x - x.mean([-1], keepdim: true);
+            var sigma = centred.pow(2).mean([-1], keepdim: true).sqrt() + e;
+            var xHat = centred / sigma;
+            var gHat = u * g;
+            return (gHat - gHat.mean([-1], keepdim: true) - xHat * (gHat * xHat).mean([-1], keepdim: true)) / sigma;
+        });
+        AssertNotYet(verdict, "adds ε outside the square root");
+    }
+
+    [Fact]
+    public void The_unbiased_variance_is_named_in_both_forms()
+    {
+        // The exact gradient of a LayerNorm with the unbiased variance, and the right formula with σ from it.
+        foreach (bool exact in new[] { true, false })
+        {
+            var verdict = Lesson08.LayerNormInputGradient((x, g, u, e) =>
+            {
+                long d = x.shape[^1];
+                var centred = x - x.mean([-1], keepdim: true);
+                var sigma = (centred.pow(2).sum([-1], keepdim: true) / (d - 1) + e).sqrt();
+                var xHat = centred / sigma;
+                var gHat = u * g;
+                var projection = exact ? (gHat * xHat).sum([-1], keepdim: true) / (d - 1) : (gHat * xHat).mean([-1], keepdim: true);
+                return (gHat - gHat.mean([-1], keepdim: true) - xHat * projection) / sigma;
+            });
+            AssertNotYet(verdict, "unbiased variance");
+        }
     }
 }

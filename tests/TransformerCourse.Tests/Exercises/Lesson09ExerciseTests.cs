@@ -38,6 +38,25 @@ public class Lesson09ExerciseTests : TorchTest
     }
 
     [Fact]
+    public void Missing_block_norms_are_named()
+    {
+        var verdict = Lesson09.PreLnSwiGluStack((d, H, h, n) => n * (4L * d * d + 4L * d + 3L * d * h) + 2L * d);
+        Assert.False(verdict.Passed);
+        Assert.Contains("4d short per block: the two LayerNorms, or the attention biases, are missing", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Dropping_the_attention_biases_is_not_misdiagnosed_as_missing_norms()
+    {
+        // LLaMA drops its attention biases, but the block in this exercise keeps them: 4d short per block, the same
+        // amount as the two LayerNorms, so the feedback must name both causes.
+        var verdict = Lesson09.PreLnSwiGluStack((d, H, h, n) => n * (4L * d * d + 3L * d * h + 4L * d) + 2L * d);
+        Assert.False(verdict.Passed);
+        Assert.Contains("the attention biases", verdict.Feedback);
+        Assert.Contains("Q, K, V and O", verdict.Feedback);
+    }
+
+    [Fact]
     public void A_relu_sized_ffn_is_named()
     {
         // The cell-29 block formula with the ⅔-rule idea missing: 2dh + h + d for the FFN.

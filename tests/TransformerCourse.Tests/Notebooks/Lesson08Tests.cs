@@ -47,11 +47,25 @@ public class Lesson08Tests
         Assert.True(high < 1 && high / low < 2, $"per-layer factors {low}..{high}");
         Assert.True(Lesson.Number(@"residual: largest / smallest gradient norm over all 32 layers = " + Num) < 5);
         Assert.Contains(Lesson.Html, h => h.Contains("data-kind=\"line\"") && h.Contains("Gradient norm at the input of each layer"));
-        // The forward pass of the plain stack shrinks too, but more slowly than the gradient (printed factors).
-        double activationFactor = Lesson.Number(@"plain stack, per layer: activation std ×" + Num);
-        double gradientFactor = Lesson.Number(@"plain stack, per layer: activation std ×[\d.]+, gradient ×" + Num);
-        Assert.True(activationFactor < 1 && gradientFactor < 0.5 * activationFactor, $"activation ×{activationFactor}, gradient ×{gradientFactor}");
-        Assert.Contains("the activations shrink more slowly than the gradient: True", Lesson.Printed);
+        // The forward pass: the first layer shrinks the std by ≈ 1/√18 (the closed form printed), then the biases hold
+        // the activations at a floor; without biases they shrink like the gradient, which has no floor either way.
+        double closedForm = Lesson.Number(@"closed form without biases 1/√18 = " + Num);
+        Assert.Equal(1 / Math.Sqrt(18), closedForm, 3);
+        double firstFactor = Lesson.Number(@"activation std factor of layers 0, 1, 2: " + Num);
+        double gradientFactor = Lesson.Number(@"closed form without biases 1/√18 = [\d.]+; gradient ×" + Num);
+        Assert.InRange(firstFactor / closedForm, 0.9, 1.1);
+        Assert.InRange(gradientFactor / closedForm, 0.9, 1.1);
+        double floorLow = Lesson.Number(@"from layer 3 to layer 31 the activation std stays between " + Num);
+        double floorHigh = Lesson.Number(@"from layer 3 to layer 31 the activation std stays between [\d.]+ and " + Num);
+        Assert.True(floorLow >= 0.02 && floorHigh <= 0.1, $"floor {floorLow}..{floorHigh}");          // "a few hundredths"
+        double noBiasStd = Lesson.Number(@"biases zero: activation std entering layer 31 = " + Num);
+        double noBiasActivationFactor = Lesson.Number(@"biases zero: activation std entering layer 31 = [\d.E+\-]+ \(×" + Num);
+        double noBiasGradientFactor = Lesson.Number(@"biases zero: .*gradient at the input = [\d.E+\-]+ \(×" + Num);
+        double withBiasStd = Lesson.Number(@"with biases: activation std entering layer 31 = " + Num);
+        Assert.True(noBiasStd < 1e-15 && withBiasStd > 0.02, $"std at layer 31: no biases {noBiasStd}, with {withBiasStd}");
+        Assert.InRange(noBiasActivationFactor / closedForm, 0.9, 1.1);
+        Assert.InRange(noBiasGradientFactor / gradientFactor, 0.9, 1.1);                                // "about the same factor"
+        Assert.True(Lesson.Number(@"residual stack: activation std " + Num) > 1);
     }
 
     [Fact]
@@ -132,6 +146,14 @@ public class Lesson08Tests
         Assert.Contains("GPT-3", prose);
         Assert.Contains("LLaMA", prose);
         Assert.DoesNotContain("train well without any.", prose);
+    }
+
+    [Fact]
+    public void The_backward_exercise_no_longer_admits_an_undetected_autograd_shortcut()
+    {
+        var prose = string.Concat(Lesson.Cells.Where(c => (string?)c["cell_type"] == "markdown").Select(c => string.Concat(c["source"]!.AsArray().Select(l => (string?)l))));
+        Assert.DoesNotContain("cannot tell an answer computed by autograd", prose);
+        Assert.Contains("notices when your function asks autograd", prose);
     }
 
     [Fact]

@@ -153,4 +153,16 @@ public class Lesson09Tests
         Assert.Matches(@"(?s)NOT YET: your PreLnSwiGluStack — it still throws NotImplementedException.*PASS: your PreLnSwiGluStack is right"
             + @".*NOT YET: your SwiGluBlockFlops — it still throws NotImplementedException.*PASS: your SwiGluBlockFlops is right", Lesson.Printed);
     }
+
+    [Fact]
+    public void The_exercise_block_is_not_passed_off_as_LLaMA()
+    {
+        // The exercise's block keeps its attention biases and LayerNorms; LLaMA drops the biases and uses RMSNorm and RoPE.
+        var task = Assert.Single(Lesson.Cells.Select(Source), text => text.Contains("## Try it yourself 1"));
+        Assert.Contains("keeps its LayerNorms and its attention biases", task);
+        Assert.Contains("drops the attention biases", task);
+        Assert.Contains("RMSNorm", task);
+        Assert.Contains("RoPE", task);
+        Assert.DoesNotContain("LLaMA-style decoders differ from the block we counted in two ways", task);
+    }
 }

@@ -100,6 +100,13 @@ public class Lesson13Tests
         Assert.Equal(parts[0].Accuracy, atMask, 0.0005);
         Assert.Equal(atMask / unigram, double.Parse(headline.Groups[3].Value), 0.02);
         Assert.Equal(atMask >= 1.5 * unigram, headline.Groups[4].Value == "True");
+        // The context baselines: each reads a real neighbour, so each beats the context-free unigram guess; the count is right.
+        var context = Regex.Match(Lesson.Printed, @"context baselines at the same \[MASK\] positions: left neighbour's most frequent successor ([\d.]+), right neighbour's most frequent predecessor ([\d.]+), both neighbours ([\d.]+); the model beats (\d) of the 3");
+        Assert.True(context.Success, Lesson.Printed);
+        double[] lookups = [double.Parse(context.Groups[1].Value), double.Parse(context.Groups[2].Value), double.Parse(context.Groups[3].Value)];
+        Assert.All(lookups, b => Assert.InRange(b, 1.3 * unigram, 0.6));
+        Assert.True(lookups[2] > Math.Max(lookups[0], lookups[1]), "both neighbours together should beat either alone");
+        Assert.Equal(lookups.Count(b => atMask > b), int.Parse(context.Groups[4].Value));
         Assert.Contains("unigram baseline: always guess the most frequent training token ','", Lesson.Printed);
         Assert.Contains("recipe: 500 steps of 64 pairs, AdamW at peak learning rate 0.002 after 50 warm-up steps", Lesson.Printed);
         Assert.InRange(Lesson.Number(@"vs unigram cross-entropy " + Num), 3.0, Math.Log(1004));

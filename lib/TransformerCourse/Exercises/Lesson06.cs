@@ -135,6 +135,23 @@ public static class Lesson06
                 }
                 Expect(false, $"with {sizes}, your output differs from the module's by up to {(mine - want).abs().max().item<float>():G3}.");
             }
+
+            // The right numbers can also come from another module holding copies of these weights (TorchSharp's
+            // nn.MultiheadAttention packed by hand); then no gradient reaches this module's projections.
+            var (gb, glq, glk, gd, gh, glengths) = CrossCases[^1];
+            var probe = new MultiHeadAttention(gd, gh);
+            var probeMask = Masks.Padding(glengths, glk).squeeze(1);
+            var (probeQueries, probeMemory) = (randn([gb, glq, gd], generator: generator), randn([gb, glk, gd], generator: generator));
+            using (enable_grad())
+            {
+                var output = Forbidding([.. WholeModule, "MultiHeadAttention.SplitHeads", "MultiHeadAttention.MergeHeads", "MultiHeadAttention.CopyTo"],
+                    () => yours(probe, probeQueries, probeMemory, probeMask));
+                output.sum().backward();
+            }
+            var reached = new[] { probe.QueryProjection, probe.KeyProjection, probe.ValueProjection, probe.OutputProjection }
+                .All(l => l.weight!.grad is { } g && g.abs().sum().item<float>() > 0);
+            Expect(reached, "your numbers are right, but no gradient reaches the module's own projections: the work is done by another module "
+                + "holding copies of its weights (TorchSharp's nn.MultiheadAttention?). Run the five steps on the module's QueryProjection, KeyProjection, ValueProjection and OutputProjection.");
         });
 
     /// <summary>

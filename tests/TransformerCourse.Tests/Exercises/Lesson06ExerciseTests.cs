@@ -180,6 +180,34 @@ public class Lesson06ExerciseTests : TorchTest
         return output.transpose(0, 1);
     }
 
+    // The same shortcut with the weights packed by hand, so no library routine is called.
+    static Tensor PackedByHand(MultiHeadAttention m, Tensor q, Tensor mem, Tensor keyMask)
+    {
+        var builtIn = nn.MultiheadAttention(m.Width, m.Heads);
+        var p = builtIn.named_parameters().ToDictionary(np => np.name, np => np.parameter);
+        using (no_grad())
+        {
+            p["in_proj_weight"].copy_(cat([m.QueryProjection.weight!, m.KeyProjection.weight!, m.ValueProjection.weight!], 0));
+            p["in_proj_bias"].copy_(cat([m.QueryProjection.bias!, m.KeyProjection.bias!, m.ValueProjection.bias!], 0));
+            p["out_proj.weight"].copy_(m.OutputProjection.weight!);
+            p["out_proj.bias"].copy_(m.OutputProjection.bias!);
+        }
+        var (output, _) = builtIn.forward(q.transpose(0, 1), mem.transpose(0, 1), mem.transpose(0, 1), keyMask.logical_not(), false, null);
+        return output.transpose(0, 1);
+    }
+
+    [Fact]
+    public void Packing_the_weights_into_TorchSharps_module_by_hand_is_caught()
+    {
+        manual_seed(5);
+        var m = new MultiHeadAttention(12, 3);
+        var (q, mem) = (randn(2, 3, 12), randn(2, 5, 12));
+        var keyMask = Masks.Padding([5, 2], 5).squeeze(1);
+        using (no_grad())
+            Assert.True(Exercise.Same(PackedByHand(m, q, mem, keyMask), m.forward(q, mem, mem, null, keyMask).Output, 1e-5));
+        AssertNotYet(Lesson06.CrossAttention(PackedByHand), "no gradient reaches the module's own projections");
+    }
+
     [Fact]
     public void Copying_into_TorchSharps_module_is_refused()
     {

@@ -153,7 +153,7 @@ public class Lesson08Tests
     {
         var prose = string.Concat(Lesson.Cells.Where(c => (string?)c["cell_type"] == "markdown").Select(c => string.Concat(c["source"]!.AsArray().Select(l => (string?)l))));
         Assert.DoesNotContain("cannot tell an answer computed by autograd", prose);
-        Assert.Contains("notices when your function asks autograd", prose);
+        Assert.Contains("notices the usual ways of asking autograd", prose);
     }
 
     [Fact]

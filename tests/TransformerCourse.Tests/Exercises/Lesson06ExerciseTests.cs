@@ -196,28 +196,20 @@ public class Lesson06ExerciseTests : TorchTest
         return output.transpose(0, 1);
     }
 
-    [Fact]
-    public void Packing_the_weights_into_TorchSharps_module_by_hand_is_caught()
+    /// <summary>Both shortcuts compute the right answer outside the check, so only the check's refusal or its
+    /// gradient test stops them.</summary>
+    [Theory]
+    [InlineData(nameof(ThroughTorchSharp), "MultiHeadAttention.CopyTo")]
+    [InlineData(nameof(PackedByHand), "no gradient reaches the module's own projections")]
+    public void Handing_the_work_to_TorchSharps_module_is_caught(string shortcut, string diagnosis)
     {
+        Func<MultiHeadAttention, Tensor, Tensor, Tensor, Tensor> yours = shortcut == nameof(ThroughTorchSharp) ? ThroughTorchSharp : PackedByHand;
         manual_seed(5);
         var m = new MultiHeadAttention(12, 3);
         var (q, mem) = (randn(2, 3, 12), randn(2, 5, 12));
         var keyMask = Masks.Padding([5, 2], 5).squeeze(1);
         using (no_grad())
-            Assert.True(Exercise.Same(PackedByHand(m, q, mem, keyMask), m.forward(q, mem, mem, null, keyMask).Output, 1e-5));
-        AssertNotYet(Lesson06.CrossAttention(PackedByHand), "no gradient reaches the module's own projections");
-    }
-
-    [Fact]
-    public void Copying_into_TorchSharps_module_is_refused()
-    {
-        // Outside the check the shortcut computes the right answer, so only the refusal stops it.
-        manual_seed(5);
-        var m = new MultiHeadAttention(12, 3);
-        var (q, mem) = (randn(2, 3, 12), randn(2, 5, 12));
-        var keyMask = Masks.Padding([5, 2], 5).squeeze(1);
-        using (no_grad())
-            Assert.True(Exercise.Same(ThroughTorchSharp(m, q, mem, keyMask), m.forward(q, mem, mem, null, keyMask).Output, 1e-5));
-        AssertNotYet(Lesson06.CrossAttention(ThroughTorchSharp), "MultiHeadAttention.CopyTo");
+            Assert.True(Exercise.Same(yours(m, q, mem, keyMask), m.forward(q, mem, mem, null, keyMask).Output, 1e-5));
+        AssertNotYet(Lesson06.CrossAttention(yours), diagnosis);
     }
 }

@@ -18,7 +18,7 @@ public sealed record BertConfig(int VocabSize, int Width = 128, int Heads = 4, i
     /// <summary>BERT-base (Devlin et al., 2019, §3): 110M parameters with its WordPiece vocabulary.</summary>
     public static BertConfig Base(int vocabSize = 30522) => new(vocabSize, 768, 12, 12, 3072, 512, 0.1);
 
-    /// <summary>The course's mini-BERT: 2 layers, width 128, 4 heads, d_ff 512 — small enough to pretrain on two CPU cores in about a minute.</summary>
+    /// <summary>The course's mini-BERT: 2 layers, width 128, 4 heads, d_ff 512 — small enough to pretrain on two CPU cores in about two minutes.</summary>
     public static BertConfig Mini(int vocabSize, int maxLength = 64) => new(vocabSize, 128, 4, 2, 512, maxLength, 0.0);
 
     /// <summary>d_k = Width / Heads.</summary>

@@ -14,13 +14,13 @@ namespace TransformerCourse.Bert;
 /// masking, no NSP); <see cref="Norm"/> picks Post-LN (BERT, the default) or Pre-LN blocks.
 /// </summary>
 public sealed record BertPretrainingRecipe(
-    int Steps = 500, int BatchSize = 64, double LearningRate = 2e-3, int WarmupSteps = 50, int EvalInterval = 50,
+    int Steps = 1000, int BatchSize = 64, double LearningRate = 2e-3, int WarmupSteps = 50, int EvalInterval = 100,
     int Seed = 0, int MaxLength = 48, int VocabSize = BertTokenizer.DefaultVocabSize,
     int Width = 128, int Heads = 4, int Layers = 2, int FeedForwardWidth = 512, double Dropout = 0.0,
     double WeightDecay = 0.01, double GradientClip = 1.0, int HeldOutPairs = 1024,
     MaskingMode Masking = MaskingMode.Dynamic, double NspWeight = 1.0, NormPlacement Norm = NormPlacement.Post)
 {
-    /// <summary>The recipe lesson 13 trains and saves (about a minute on two CPU cores).</summary>
+    /// <summary>The recipe lesson 13 trains and saves (about two minutes on two CPU cores).</summary>
     public static BertPretrainingRecipe Lesson13 { get; } = new();
 
     /// <summary>The model this recipe trains, for a tokenizer of <paramref name="vocabSize"/> ids (specials included).</summary>

@@ -48,6 +48,12 @@ public class Lesson14Tests
     {
         var tokens = Regex.Match(Lesson.Printed, @"tokens: (.*)\n").Groups[1].Value;
         Assert.Contains("/-100", tokens);
+        // "a name often begins with a lone ␣ piece": the example shows one, and the count is a real share of the test names
+        Assert.Contains("␣/1", tokens);
+        var lone = Regex.Match(Lesson.Printed, @"test names whose first piece is a lone space: ([\d,]+) of ([\d,]+)");
+        Assert.True(lone.Success, Lesson.Printed);
+        double loneCount = double.Parse(lone.Groups[1].Value.Replace(",", "")), names = double.Parse(lone.Groups[2].Value.Replace(",", ""));
+        Assert.InRange(loneCount / names, 0.1, 1.0);
         Assert.Contains("one label per word: True", Lesson.Printed);
         Assert.Contains("(tolerance 1e-5: True)", Lesson.Printed);
         Assert.Equal(2, Lesson.Count("(tolerance 1e-5: True)"));
@@ -55,15 +61,15 @@ public class Lesson14Tests
     }
 
     [LessonFact]
-    public void The_speaker_task_stays_near_its_baseline_and_pretraining_is_not_ahead()
+    public void The_speaker_task_stays_near_its_baseline_and_the_two_models_are_close()
     {
         var majority = Lesson.Number(@"baselines: majority ([\d.]+)");
         var pre = Lesson.Number(@"pretrained   test accuracy ([\d.]+)");
         var scratch = Lesson.Number(@"from scratch test accuracy ([\d.]+)");
         Assert.True(Math.Max(pre, scratch) - majority < 0.1, "neither gets far above the majority baseline");
         Assert.Contains("less than 0.1 above the baseline", Lesson.Printed);
-        Assert.True(pre <= scratch, "the prose says the pretrained model is not ahead");
-        Assert.Contains("pretrained ahead of from scratch: False", Lesson.Printed);
+        Assert.True(Math.Abs(pre - scratch) < 0.05, "the prose says the two accuracies are within a few points");
+        Assert.Contains($"pretrained ahead of from scratch: {pre > scratch}", Lesson.Printed);
     }
 
     static List<(string Budget, bool Pretrained, double F1)> Runs(ExecutedNotebook lesson) =>
@@ -71,18 +77,21 @@ public class Lesson14Tests
             .Select(m => (m.Groups[1].Value, m.Groups[2].Value == "pretrained", double.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture))).ToList();
 
     [LessonFact]
-    public void Pretraining_helps_at_the_smallest_budget_and_the_gap_closes_with_more_labels()
+    public void Pretraining_helps_at_every_budget_most_at_the_smallest()
     {
         var runs = Runs(Lesson);
         Assert.Equal(6, runs.Count);
         double F1(string budget, bool pretrained) => runs.Single(r => r.Budget == budget && r.Pretrained == pretrained).F1;
         Assert.True(F1("1", true) - F1("1", false) > 0.03, $"clearly higher at 1 %: {F1("1", true)} vs {F1("1", false)}");
         Assert.Matches(@"smallest budget \(1 %, \d+ lines\): name F1 pretrained [\d.]+ vs from scratch [\d.]+: pretraining helps", Lesson.Printed);
-        foreach (var budget in new[] { "10", "100" })
-            Assert.True(Math.Abs(F1(budget, true) - F1(budget, false)) < 0.03, $"within 0.03 at {budget} %");
+        // "it stays ahead at every budget, by less as the labels grow"
+        double[] gains = new[] { "1", "10", "100" }.Select(b => F1(b, true) - F1(b, false)).ToArray();
+        Assert.All(gains, g => Assert.True(g > 0, string.Join(", ", gains)));
+        Assert.True(gains[0] > gains[1] && gains[1] > gains[2], string.Join(", ", gains));
+        // "Only the pretrained model with all the labels beats the capital-letter rule"
         double rule = Lesson.Number(@"capital-letter rule \(F1 ([\d.]+)\)");
-        Assert.True(F1("1", true) < rule && F1("1", false) < rule, "at 1 % neither beats the capital-letter rule");
-        Assert.All(runs.Where(r => r.Budget != "1"), r => Assert.True(r.F1 > rule, "from 10 % on both beat the rule"));
+        Assert.Equal(new[] { ("100", true) }, runs.Where(r => r.F1 > rule).Select(r => (r.Budget, r.Pretrained)));
+        Assert.Contains($"runs above the capital-letter rule (F1 {rule:0.000}): 100 % pretrained\n", Lesson.Printed);
         Assert.Contains("more labels never lower F1: pretrained True, from scratch True", Lesson.Printed);
     }
 

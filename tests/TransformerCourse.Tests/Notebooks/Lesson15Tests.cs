@@ -133,11 +133,14 @@ public class Lesson15Tests
         Assert.True(gain.Success, Lesson.Printed);
         Assert.Equal(teacher - unigram, Parse(gain.Groups[1].Value), 0.0015);
         Assert.Equal(Parse(gain.Groups[1].Value) > Parse(gain.Groups[2].Value), gain.Groups[3].Value.StartsWith("outside"));
-        Assert.StartsWith("inside", gain.Groups[3].Value);   // the prose: the teacher's gain is inside its sampling band
+        Assert.StartsWith("outside", gain.Groups[3].Value);   // the prose: the teacher beats unigram by more than its sampling band
         var edge = Regex.Match(Lesson.Printed, @"distilled − true tokens only: ([-+][\d.]+) \(one seed each; ±([\d.]+) is the 95% sampling band of a difference on [\d,]+ tokens\): (outside the band|inside the band, too small to read)");
         Assert.True(edge.Success, Lesson.Printed);
         Assert.Equal(Math.Abs(Parse(edge.Groups[1].Value)) > Parse(edge.Groups[2].Value), edge.Groups[3].Value == "outside the band");
-        Assert.Equal("inside the band, too small to read", edge.Groups[3].Value);
+        // "the distilled student keeps a larger share ... but the difference sits at the edge of its sampling band"
+        double edgeValue = Parse(edge.Groups[1].Value), band = Parse(edge.Groups[2].Value);
+        Assert.True(edgeValue > 0, $"distilled ahead of true tokens only: {edgeValue}");
+        Assert.InRange(edgeValue / band, 0.5, 2.0);
         Assert.Equal(Parse(rows[1].Groups[2].Value) - Parse(rows[2].Groups[2].Value), Parse(edge.Groups[1].Value), 0.0015);
         var speed = Regex.Match(Lesson.Printed, @"student's encoder speed-up, two measurements: ([\d.]+)x and ([\d.]+)x; both above 1.5x: (True|False)");
         Assert.True(speed.Success, Lesson.Printed);

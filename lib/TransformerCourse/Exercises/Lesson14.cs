@@ -1,5 +1,4 @@
 using TransformerCourse.FineTuning;
-using static TorchSharp.torch;
 using static TransformerCourse.Exercises.Exercise;
 
 namespace TransformerCourse.Exercises;
@@ -53,43 +52,50 @@ public static class Lesson14
         });
 
     /// <summary>
-    /// Exercise 2: the sequence-classification head. <c>yours(hidden, weight, bias)</c> maps the encoder's hidden states
-    /// (B, T, D), a weight (K, D) and a bias (K) to class scores (B, K) from the [CLS] position.
+    /// Exercise 2: the F1 score of one class. <c>yours(predicted, gold, positive)</c> returns the harmonic mean of the
+    /// precision and the recall of class <c>positive</c>, and 0 when no prediction of that class is right.
     /// </summary>
-    public static Verdict ClsLogits(Func<Tensor, Tensor, Tensor, Tensor> yours) => Check("your ClsLogits",
-        "go back to the section \"Two heads on one encoder\": which position's vector stands for the whole sequence, and which axis of hidden holds the positions?",
+    public static Verdict F1Score(Func<int[], int[], int, double> yours) => Check("your F1Score",
+        "go back to the paragraph after the baselines: which words count as found names, as false alarms and as missed names, and which words does F1 leave out?",
         () =>
         {
-            var generator = new TorchSharp.torch.Generator(14);
-            foreach (var (b, t, d, k) in new[] { (2, 5, 4, 3), (3, 7, 6, 2), (1, 4, 8, 5), (4, 6, 4, 4) })
+            var random = new Random(1414);
+            var cases = new List<(int[] Predicted, int[] Gold, int Positive)>
             {
-                using var scope = NewDisposeScope();
-                var hidden = randn([b, t, d], generator: generator);
-                var weight = randn([k, d], generator: generator);
-                var bias = randn([k], generator: generator);
-                var want = hidden.select(1, 0).matmul(weight.t()) + bias;
-                string call = $"ClsLogits(hidden ({b}, {t}, {d}), weight ({k}, {d}), bias ({k}))";
-                Tensor? got;
-                try { got = yours(hidden.clone(), weight.clone(), bias.clone()); }
-                catch (Exception e) when (e is not NotYetException)
-                {
-                    throw new NotYetException($"{call} throws {e.GetType().Name}: {e.Message.Split('\n')[0]} The weight is (K, D): to map a D-vector to K scores, multiply by its transpose.");
-                }
-                Expect(got is not null, $"{call} returns null.");
-                if (!got!.shape.SequenceEqual(want.shape))
-                {
-                    Expect(!(got.dim() == 2 && got.shape[0] == t && got.shape[1] == k),
-                        $"{call} returns shape {Guard.Shape(got)}: it scores the positions of the first sequence. The [CLS] vector is position 0 of every sequence, on axis 1, not example 0 on axis 0.");
-                    Expect(false, $"{call} returns shape {Guard.Shape(got)} but one score per class for each sequence is ({b}, {k}).");
-                }
-                if (Same(got, want, 1e-4)) continue;
-                Expect(got.abs().max().item<float>() > 0, $"{call} returns only zeros: the placeholder is still there.");
-                Expect(!Same(got, hidden.mean([1]).matmul(weight.t()) + bias, 1e-4),
-                    $"{call}: it averages all positions (mean pooling). That is a different head; this one reads the [CLS] vector, position 0.");
-                Expect(!Same(got, hidden.select(1, t - 1).matmul(weight.t()) + bias, 1e-4),
-                    $"{call}: it reads the last position. BERT puts [CLS] first, at position 0.");
-                Expect(!Same(got, hidden.select(1, 0).matmul(weight.t()), 1e-4), $"{call}: the bias is missing.");
-                Expect(false, $"{call} gives scores that differ from the [CLS] head's by up to {(got - want).abs().max().item<float>():0.###}.");
+                ([1, 0, 1, 1, 0, 0, 0, 0], [1, 0, 0, 1, 1, 1, 0, 0], 1),      // 2 found, 1 false alarm, 2 missed
+                ([0, 0, 0, 0, 0, 0], [1, 0, 0, 1, 0, 0], 1),                  // tags nothing: F1 0
+                ([1, 1, 0, 0, 0, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0, 0, 0, 1, 1], 1),
+                ([2, 1, 0, 2, 2, 1, 1, 2], [2, 1, 1, 0, 2, 0, 0, 2], 2),      // three classes, class 2 asked for
+            };
+            for (int c = 0; c < 6; c++)
+            {
+                int n = random.Next(8, 30);
+                var gold = Enumerable.Range(0, n).Select(_ => random.NextDouble() < 0.25 ? 1 : 0).ToArray();
+                var predicted = gold.Select(g => random.NextDouble() < 0.25 ? 1 - g : g).ToArray();
+                cases.Add((predicted, gold, 1));
+            }
+            foreach (var (predicted, gold, positive) in cases)
+            {
+                double want = FineTuner.F1(predicted, gold, positive);
+                string call = $"F1Score([{string.Join(", ", predicted)}], [{string.Join(", ", gold)}], {positive})";
+                double got = Forbidding(["FineTuner.F1"], () => yours((int[])predicted.Clone(), (int[])gold.Clone(), positive));
+                if (Math.Abs(got - want) < 1e-9) continue;
+                int tp = predicted.Zip(gold).Count(p => p.First == positive && p.Second == positive);
+                int fp = predicted.Zip(gold).Count(p => p.First == positive && p.Second != positive);
+                int fn = predicted.Zip(gold).Count(p => p.First != positive && p.Second == positive);
+                string shown = $"{call} returns {got:0.###} instead of {want:0.###}";
+                Expect(!double.IsNaN(got), $"{call} returns NaN: with no right prediction of class {positive}, precision or recall divides zero by zero. F1 is 0 then.");
+                Expect(!(got == 0 && tp > 0), $"{call} returns 0, but {tp} of its predictions of class {positive} are right: the placeholder is still there.");
+                double accuracy = predicted.Zip(gold).Count(p => p.First == p.Second) / (double)gold.Length;
+                Expect(Math.Abs(got - accuracy) > 1e-9, $"{shown}: that is the accuracy over all words. It also counts the words rightly left out of class {positive}, which F1 leaves out.");
+                double precision = tp + fp == 0 ? 0 : tp / (double)(tp + fp), recall = tp + fn == 0 ? 0 : tp / (double)(tp + fn);
+                Expect(Math.Abs(got - precision) > 1e-9, $"{shown}: that is the precision alone ({tp} right of {tp + fp} predicted); F1 also counts the ones that were missed.");
+                Expect(Math.Abs(got - recall) > 1e-9, $"{shown}: that is the recall alone ({tp} found of {tp + fn}); F1 also counts the false alarms.");
+                Expect(Math.Abs(got - (precision + recall) / 2) > 1e-9, $"{shown}: that is the plain average of precision and recall. F1 is their harmonic mean, which stays low when either one is low.");
+                foreach (int other in gold.Concat(predicted).Distinct().Where(k => k != positive))
+                    Expect(Math.Abs(got - FineTuner.F1(predicted, gold, other)) > 1e-9,
+                        $"{shown}: that is the F1 of class {other}. Count the hits and misses of class {positive}, the class asked for.");
+                Expect(false, $"{shown}.");
             }
         });
 }

@@ -1,3 +1,4 @@
+using TransformerCourse.Exercises;
 using TorchSharp;
 using TorchSharp.Modules;
 using TransformerCourse.Notebook;
@@ -89,6 +90,7 @@ public static class FineTuner
     /// <summary>F1 of one class: the harmonic mean of precision and recall (0 when the class is never predicted right).</summary>
     public static double F1(IReadOnlyList<int> predicted, IReadOnlyList<int> gold, int positive)
     {
+        RebuiltRoutines.Enter("FineTuner.F1");
         if (predicted.Count != gold.Count) throw new ArgumentException($"predicted has {predicted.Count} entries and gold {gold.Count}.", nameof(predicted));
         int tp = 0, fp = 0, fn = 0;
         for (int i = 0; i < gold.Count; i++)

@@ -65,47 +65,88 @@ public class Lesson14ExerciseTests : TorchTest
         Assert.Contains("SubwordAlignment.Align", verdict.Feedback);
     }
 
-    [Fact]
-    public void Cls_reference_passes() =>
-        Assert.True(Lesson14.ClsLogits((h, w, b) => h.select(1, 0).matmul(w.t()) + b).Passed);
+    static double ReferenceF1(int[] predicted, int[] gold, int positive)
+    {
+        int tp = 0, fp = 0, fn = 0;
+        for (int i = 0; i < gold.Length; i++)
+        {
+            if (predicted[i] == positive && gold[i] == positive) tp++;
+            else if (predicted[i] == positive) fp++;
+            else if (gold[i] == positive) fn++;
+        }
+        return tp == 0 ? 0 : 2.0 * tp / (2.0 * tp + fp + fn);
+    }
+
+    static (int Tp, int Fp, int Fn) Counts(int[] predicted, int[] gold, int positive) =>
+        (predicted.Zip(gold).Count(p => p.First == positive && p.Second == positive),
+         predicted.Zip(gold).Count(p => p.First == positive && p.Second != positive),
+         predicted.Zip(gold).Count(p => p.First != positive && p.Second == positive));
 
     [Fact]
-    public void Cls_placeholder_fails_as_the_placeholder()
+    public void F1_reference_passes() => Assert.True(Lesson14.F1Score(ReferenceF1).Passed);
+
+    [Fact]
+    public void F1_placeholder_fails_as_the_placeholder()
     {
-        var verdict = Lesson14.ClsLogits((h, w, b) => zeros(h.shape[0], w.shape[0]));
+        var verdict = Lesson14.F1Score((_, _, _) => 0);
         Assert.False(verdict.Passed);
-        Assert.Contains("placeholder", verdict.Feedback);
+        Assert.Contains("the placeholder is still there", verdict.Feedback);
     }
 
     [Fact]
-    public void Mean_pooling_is_named()
+    public void Accuracy_instead_of_F1_is_named()
     {
-        var verdict = Lesson14.ClsLogits((h, w, b) => h.mean([1]).matmul(w.t()) + b);
+        var verdict = Lesson14.F1Score((p, g, _) => p.Zip(g).Count(x => x.First == x.Second) / (double)g.Length);
         Assert.False(verdict.Passed);
-        Assert.Contains("mean pooling", verdict.Feedback);
+        Assert.Contains("that is the accuracy over all words", verdict.Feedback);
     }
 
     [Fact]
-    public void The_last_position_is_named()
+    public void Precision_alone_is_named()
     {
-        var verdict = Lesson14.ClsLogits((h, w, b) => h.select(1, h.shape[1] - 1).matmul(w.t()) + b);
+        var verdict = Lesson14.F1Score((p, g, k) => { var (tp, fp, _) = Counts(p, g, k); return tp + fp == 0 ? 0 : tp / (double)(tp + fp); });
         Assert.False(verdict.Passed);
-        Assert.Contains("last position", verdict.Feedback);
+        Assert.Contains("that is the precision alone", verdict.Feedback);
     }
 
     [Fact]
-    public void Indexing_the_batch_axis_is_named()
+    public void Dividing_by_zero_is_named()
     {
-        var verdict = Lesson14.ClsLogits((h, w, b) => h[0].matmul(w.t()) + b);
+        var verdict = Lesson14.F1Score((p, g, k) =>
+        {
+            var (tp, fp, fn) = Counts(p, g, k);
+            double precision = tp / (double)(tp + fp), recall = tp / (double)(tp + fn);
+            return 2 * precision * recall / (precision + recall);
+        });
         Assert.False(verdict.Passed);
-        Assert.Contains("not example 0 on axis 0", verdict.Feedback);
+        Assert.Contains("returns NaN", verdict.Feedback);
     }
 
     [Fact]
-    public void A_missing_bias_is_named()
+    public void The_plain_average_is_named()
     {
-        var verdict = Lesson14.ClsLogits((h, w, b) => h.select(1, 0).matmul(w.t()));
+        var verdict = Lesson14.F1Score((p, g, k) =>
+        {
+            var (tp, fp, fn) = Counts(p, g, k);
+            return tp == 0 ? 0 : (tp / (double)(tp + fp) + tp / (double)(tp + fn)) / 2;
+        });
         Assert.False(verdict.Passed);
-        Assert.Contains("bias is missing", verdict.Feedback);
+        Assert.Contains("plain average of precision and recall", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Scoring_class_1_whatever_is_asked_is_named()
+    {
+        var verdict = Lesson14.F1Score((p, g, _) => ReferenceF1(p, g, 1));
+        Assert.False(verdict.Passed);
+        Assert.Contains("that is the F1 of class 1", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Calling_the_library_F1_is_refused()
+    {
+        var verdict = Lesson14.F1Score((p, g, k) => FineTuner.F1(p, g, k));
+        Assert.False(verdict.Passed);
+        Assert.Contains("FineTuner.F1", verdict.Feedback);
     }
 }

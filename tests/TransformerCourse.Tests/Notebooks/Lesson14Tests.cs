@@ -53,7 +53,7 @@ public class Lesson14Tests
         var lone = Regex.Match(Lesson.Printed, @"test names whose first piece is a lone space: ([\d,]+) of ([\d,]+)");
         Assert.True(lone.Success, Lesson.Printed);
         double loneCount = double.Parse(lone.Groups[1].Value.Replace(",", "")), names = double.Parse(lone.Groups[2].Value.Replace(",", ""));
-        Assert.InRange(loneCount / names, 0.1, 1.0);
+        Assert.InRange(loneCount / names, 0.5, 1.0);   // "most names begin with a lone ␣ piece"
         Assert.Contains("one label per word: True", Lesson.Printed);
         Assert.Contains("(tolerance 1e-5: True)", Lesson.Printed);
         Assert.Equal(2, Lesson.Count("(tolerance 1e-5: True)"));
@@ -87,11 +87,14 @@ public class Lesson14Tests
         // "it stays ahead at every budget, by less as the labels grow"
         double[] gains = new[] { "1", "10", "100" }.Select(b => F1(b, true) - F1(b, false)).ToArray();
         Assert.All(gains, g => Assert.True(g > 0, string.Join(", ", gains)));
-        Assert.True(gains[0] > gains[1] && gains[1] > gains[2], string.Join(", ", gains));
-        // "Only the pretrained model with all the labels beats the capital-letter rule"
+        // "most at 1 %, about half as much at 10 % and 100 %"
+        Assert.True(gains[0] > 1.5 * Math.Max(gains[1], gains[2]), string.Join(", ", gains));
+        // "With 1 % or 10 % of the labels, neither model reaches the capital-letter rule ... With every label the
+        // pretrained model passes it and the one from scratch draws level with it (within 0.01)"
         double rule = Lesson.Number(@"capital-letter rule \(F1 ([\d.]+)\)");
-        Assert.Equal(new[] { ("100", true) }, runs.Where(r => r.F1 > rule).Select(r => (r.Budget, r.Pretrained)));
-        Assert.Contains($"runs above the capital-letter rule (F1 {rule:0.000}): 100 % pretrained\n", Lesson.Printed);
+        Assert.All(runs.Where(r => r.Budget != "100"), r => Assert.True(r.F1 < rule, $"{r.Budget} % {r.Pretrained}: {r.F1} vs rule {rule}"));
+        Assert.True(F1("100", true) > rule, $"pretrained at 100 %: {F1("100", true)} vs rule {rule}");
+        Assert.True(Math.Abs(F1("100", false) - rule) < 0.01, $"from scratch at 100 %: {F1("100", false)} vs rule {rule}");
         Assert.Contains("more labels never lower F1: pretrained True, from scratch True", Lesson.Printed);
     }
 
@@ -107,6 +110,7 @@ public class Lesson14Tests
     {
         Assert.Equal(2, Lesson.Count($"{Exercise.FailMark}: your "));
         Assert.Contains($"{Exercise.PassMark}: your AlignLabels is right.", Lesson.Printed);
-        Assert.Contains($"{Exercise.PassMark}: your ClsLogits is right.", Lesson.Printed);
+        Assert.Contains($"{Exercise.PassMark}: your F1Score is right.", Lesson.Printed);
+        Assert.Contains("are right: the placeholder is still there", Lesson.Printed);
     }
 }

@@ -65,7 +65,7 @@ public class Lesson15Tests
         double best = Get(@"best arm's mean held-out accuracy ([\d.]+); unigram baseline ([\d.]+); the lesson-13 model ([\d.]+)");
         double unigram = Get(@"best arm's mean held-out accuracy [\d.]+; unigram baseline ([\d.]+)");
         double teacher = Get(@"best arm's mean held-out accuracy [\d.]+; unigram baseline [\d.]+; the lesson-13 model ([\d.]+)");
-        Assert.True(Math.Abs(best - unigram) < 0.03, "near the unigram baseline");
+        Assert.True(best - unigram < (teacher - unigram) / 4, "far closer to the unigram guess than to the lesson-13 model");
         Assert.True(best < teacher - 0.05, "far below the lesson-13 model");
         Assert.True(Get(@"each pair is seen about ([\d.]+) times") >= 3, "each pair drawn many times");
         // The loss verdict agrees with its numbers, and the unigram cross-entropy is printed beside the loss verdicts.
@@ -73,7 +73,8 @@ public class Lesson15Tests
         Assert.True(floor.Success, Lesson.Printed);
         Assert.Equal(Parse(floor.Groups[1].Value) < Parse(floor.Groups[2].Value) - 0.05, floor.Groups[3].Value == "below it");
         Assert.Contains("held-out MLM loss of a model that ignores the context (unigram cross-entropy): ", Lesson.Printed);
-        Assert.Equal("not clearly below it", floor.Groups[3].Value);   // the prose: "every arm is still at the unigram floor"
+        Assert.Equal("not clearly below it", floor.Groups[3].Value);   // the prose: "its loss is within 0.05 of the unigram cross-entropy"
+        Assert.True(Math.Abs(Parse(floor.Groups[1].Value) - Parse(floor.Groups[2].Value)) < 0.05, floor.Value);
     }
 
     [LessonFact]
@@ -137,10 +138,11 @@ public class Lesson15Tests
         var edge = Regex.Match(Lesson.Printed, @"distilled − true tokens only: ([-+][\d.]+) \(one seed each; ±([\d.]+) is the 95% sampling band of a difference on [\d,]+ tokens\): (outside the band|inside the band, too small to read)");
         Assert.True(edge.Success, Lesson.Printed);
         Assert.Equal(Math.Abs(Parse(edge.Groups[1].Value)) > Parse(edge.Groups[2].Value), edge.Groups[3].Value == "outside the band");
-        // "the distilled student keeps a larger share ... but the difference sits at the edge of its sampling band"
+        // "the distilled student keeps a larger share ... but the difference between them lies just outside its sampling band"
         double edgeValue = Parse(edge.Groups[1].Value), band = Parse(edge.Groups[2].Value);
         Assert.True(edgeValue > 0, $"distilled ahead of true tokens only: {edgeValue}");
-        Assert.InRange(edgeValue / band, 0.5, 2.0);
+        Assert.Equal("outside the band", edge.Groups[3].Value);   // "lies just outside its sampling band"
+        Assert.InRange(edgeValue / band, 1.0, 1.5);
         Assert.Equal(Parse(rows[1].Groups[2].Value) - Parse(rows[2].Groups[2].Value), Parse(edge.Groups[1].Value), 0.0015);
         var speed = Regex.Match(Lesson.Printed, @"student's encoder speed-up, two measurements: ([\d.]+)x and ([\d.]+)x; both above 1.5x: (True|False)");
         Assert.True(speed.Success, Lesson.Printed);

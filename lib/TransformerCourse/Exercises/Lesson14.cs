@@ -85,7 +85,7 @@ public static class Lesson14
                 int fn = predicted.Zip(gold).Count(p => p.First != positive && p.Second == positive);
                 string shown = $"{call} returns {got:0.###} instead of {want:0.###}";
                 Expect(!double.IsNaN(got), $"{call} returns NaN: with no right prediction of class {positive}, precision or recall divides zero by zero. F1 is 0 then.");
-                Expect(!(got == 0 && tp > 0), $"{call} returns 0, but {tp} of its predictions of class {positive} are right: the placeholder is still there.");
+                Expect(!(got == 0 && tp > 0), $"{call} returns 0, but {tp} of its predictions of class {positive} are right: the placeholder is still there, or a division of two whole numbers (int / int) rounded the fraction down to 0.");
                 double accuracy = predicted.Zip(gold).Count(p => p.First == p.Second) / (double)gold.Length;
                 Expect(Math.Abs(got - accuracy) > 1e-9, $"{shown}: that is the accuracy over all words. It also counts the words rightly left out of class {positive}, which F1 leaves out.");
                 double precision = tp + fp == 0 ? 0 : tp / (double)(tp + fp), recall = tp + fn == 0 ? 0 : tp / (double)(tp + fn);

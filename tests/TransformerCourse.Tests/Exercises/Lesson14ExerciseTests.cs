@@ -94,6 +94,14 @@ public class Lesson14ExerciseTests : TorchTest
     }
 
     [Fact]
+    public void Whole_number_division_is_named()
+    {
+        var verdict = Lesson14.F1Score((p, g, k) => { var (tp, fp, fn) = Counts(p, g, k); return tp == 0 ? 0 : 2 * tp / (2 * tp + fp + fn); });
+        Assert.False(verdict.Passed);
+        Assert.Contains("(int / int) rounded the fraction down to 0", verdict.Feedback);
+    }
+
+    [Fact]
     public void Accuracy_instead_of_F1_is_named()
     {
         var verdict = Lesson14.F1Score((p, g, _) => p.Zip(g).Count(x => x.First == x.Second) / (double)g.Length);

@@ -62,10 +62,10 @@ public static class Lesson14
             var random = new Random(1414);
             var cases = new List<(int[] Predicted, int[] Gold, int Positive)>
             {
-                ([1, 0, 1, 1, 0, 0, 0, 0], [1, 0, 0, 1, 1, 1, 0, 0], 1),      // 2 found, 1 false alarm, 2 missed
+                ([1, 0, 1, 1, 0, 0, 0, 0, 0, 0], [1, 0, 0, 1, 1, 1, 0, 0, 0, 0], 1),   // 2 found, 1 false alarm, 2 missed
                 ([0, 0, 0, 0, 0, 0], [1, 0, 0, 1, 0, 0], 1),                  // tags nothing: F1 0
                 ([1, 1, 0, 0, 0, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0, 0, 0, 1, 1], 1),
-                ([2, 1, 0, 2, 2, 1, 1, 2], [2, 1, 1, 0, 2, 0, 0, 2], 2),      // three classes, class 2 asked for
+                ([2, 1, 0, 2, 2, 1, 2, 1], [2, 1, 1, 0, 2, 0, 1, 2], 2),      // three classes, class 2 asked for; errors against class 1 too
             };
             for (int c = 0; c < 6; c++)
             {
@@ -79,22 +79,27 @@ public static class Lesson14
                 double want = FineTuner.F1(predicted, gold, positive);
                 string call = $"F1Score([{string.Join(", ", predicted)}], [{string.Join(", ", gold)}], {positive})";
                 double got = Forbidding(["FineTuner.F1"], () => yours((int[])predicted.Clone(), (int[])gold.Clone(), positive));
-                if (Math.Abs(got - want) < 1e-9) continue;
+                if (Math.Abs(got - want) < 1e-6) continue;   // float arithmetic is fine
                 int tp = predicted.Zip(gold).Count(p => p.First == positive && p.Second == positive);
                 int fp = predicted.Zip(gold).Count(p => p.First == positive && p.Second != positive);
                 int fn = predicted.Zip(gold).Count(p => p.First != positive && p.Second == positive);
-                string shown = $"{call} returns {got:0.###} instead of {want:0.###}";
-                Expect(!double.IsNaN(got), $"{call} returns NaN: with no right prediction of class {positive}, precision or recall divides zero by zero. F1 is 0 then.");
+                string shown = $"{call} returns {got:0.######} instead of {want:0.######}";
+                static bool Near(double a, double b) => Math.Abs(a - b) < 1e-6;
+                Expect(!(double.IsNaN(got) && tp == 0), $"{call} returns NaN: with no right prediction of class {positive}, precision or recall divides zero by zero. F1 is 0 then.");
+                Expect(!double.IsNaN(got), $"{call} returns NaN although {tp} predictions of class {positive} are right: a division of two whole numbers (int / int) rounded a fraction down to 0.");
                 Expect(!(got == 0 && tp > 0), $"{call} returns 0, but {tp} of its predictions of class {positive} are right: the placeholder is still there, or a division of two whole numbers (int / int) rounded the fraction down to 0.");
                 double accuracy = predicted.Zip(gold).Count(p => p.First == p.Second) / (double)gold.Length;
-                Expect(Math.Abs(got - accuracy) > 1e-9, $"{shown}: that is the accuracy over all words. It also counts the words rightly left out of class {positive}, which F1 leaves out.");
-                double precision = tp + fp == 0 ? 0 : tp / (double)(tp + fp), recall = tp + fn == 0 ? 0 : tp / (double)(tp + fn);
-                Expect(Math.Abs(got - precision) > 1e-9, $"{shown}: that is the precision alone ({tp} right of {tp + fp} predicted); F1 also counts the ones that were missed.");
-                Expect(Math.Abs(got - recall) > 1e-9, $"{shown}: that is the recall alone ({tp} found of {tp + fn}); F1 also counts the false alarms.");
-                Expect(Math.Abs(got - (precision + recall) / 2) > 1e-9, $"{shown}: that is the plain average of precision and recall. F1 is their harmonic mean, which stays low when either one is low.");
+                Expect(!Near(got, accuracy), $"{shown}: that is the accuracy over all words. It also counts the words rightly left out of class {positive}, which F1 leaves out.");
                 foreach (int other in gold.Concat(predicted).Distinct().Where(k => k != positive))
-                    Expect(Math.Abs(got - FineTuner.F1(predicted, gold, other)) > 1e-9,
+                    Expect(!Near(got, FineTuner.F1(predicted, gold, other)),
                         $"{shown}: that is the F1 of class {other}. Count the hits and misses of class {positive}, the class asked for.");
+                int notPositiveAsZero = predicted.Zip(gold).Count(p => p.First == positive && p.Second == 0) + predicted.Zip(gold).Count(p => p.Second == positive && p.First == 0);
+                Expect(!Near(got, tp == 0 ? 0 : 2.0 * tp / (2.0 * tp + notPositiveAsZero)),
+                    $"{shown}: it counts only class 0 as \"not class {positive}\". A word of any other class predicted as {positive} is a false alarm too, and a {positive} predicted as any other class is missed.");
+                double precision = tp + fp == 0 ? 0 : tp / (double)(tp + fp), recall = tp + fn == 0 ? 0 : tp / (double)(tp + fn);
+                Expect(!Near(got, precision), $"{shown}: that is the precision alone ({tp} right of {tp + fp} predicted); F1 also counts the ones that were missed.");
+                Expect(!Near(got, recall), $"{shown}: that is the recall alone ({tp} found of {tp + fn}); F1 also counts the false alarms.");
+                Expect(!Near(got, (precision + recall) / 2), $"{shown}: that is the plain average of precision and recall. F1 is their harmonic mean, which stays low when either one is low.");
                 Expect(false, $"{shown}.");
             }
         });

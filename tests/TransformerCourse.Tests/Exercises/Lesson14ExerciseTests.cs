@@ -94,6 +94,52 @@ public class Lesson14ExerciseTests : TorchTest
     }
 
     [Fact]
+    public void Right_answers_written_differently_pass()
+    {
+        Assert.True(Lesson14.F1Score((p, g, k) =>
+        {
+            var (tp, fp, fn) = Counts(p, g, k);
+            double precision = tp + fp == 0 ? 0 : (double)tp / (tp + fp), recall = tp + fn == 0 ? 0 : (double)tp / (tp + fn);
+            return precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
+        }).Passed);
+        Assert.True(Lesson14.F1Score((p, g, k) => (float)ReferenceF1(p, g, k)).Passed);   // float arithmetic
+    }
+
+    [Fact]
+    public void Recall_alone_is_named()
+    {
+        var verdict = Lesson14.F1Score((p, g, k) => { var (tp, _, fn) = Counts(p, g, k); return tp + fn == 0 ? 0 : tp / (double)(tp + fn); });
+        Assert.False(verdict.Passed);
+        Assert.Contains("that is the recall alone", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Counting_only_class_0_as_the_other_class_is_named()
+    {
+        var verdict = Lesson14.F1Score((p, g, k) =>
+        {
+            int tp = p.Zip(g).Count(x => x.First == k && x.Second == k);
+            int fp = p.Zip(g).Count(x => x.First == k && x.Second == 0), fn = p.Zip(g).Count(x => x.Second == k && x.First == 0);
+            return tp == 0 ? 0 : 2.0 * tp / (2.0 * tp + fp + fn);
+        });
+        Assert.False(verdict.Passed);
+        Assert.Contains("it counts only class 0", verdict.Feedback);
+    }
+
+    [Fact]
+    public void Whole_number_precision_and_recall_are_named()
+    {
+        var verdict = Lesson14.F1Score((p, g, k) =>
+        {
+            var (tp, fp, fn) = Counts(p, g, k);
+            double precision = tp / (tp + Math.Max(1, fp)), recall = tp / (tp + Math.Max(1, fn));   // int / int
+            return 2 * precision * recall / (precision + recall);
+        });
+        Assert.False(verdict.Passed);
+        Assert.Contains("(int / int) rounded a fraction down to 0", verdict.Feedback);
+    }
+
+    [Fact]
     public void Whole_number_division_is_named()
     {
         var verdict = Lesson14.F1Score((p, g, k) => { var (tp, fp, fn) = Counts(p, g, k); return tp == 0 ? 0 : 2 * tp / (2 * tp + fp + fn); });

@@ -171,10 +171,13 @@ public class Lesson13Tests
         Assert.True(Lesson.Number(@"whose rows put " + Num + " on their favourite key") < 0.5);
         // "Two heads of layer 2 lean towards the previous token, several times the uniform share"
         var table = Lesson.Html.First(h => h.Contains("<table") && h.Contains("on previous"));
-        var previous = Regex.Matches(table, @"<td>layer 2, head \d</td><td>[\d.]+</td><td>[\d.]+</td><td>([\d.]+)</td>").Select(m => double.Parse(m.Groups[1].Value)).ToList();
-        Assert.Equal(4, previous.Count);
+        var layer2 = Regex.Matches(table, @"<td>layer 2, head \d</td><td>[\d.]+</td><td>([\d.]+)</td><td>([\d.]+)</td><td>([\d.]+)</td>")
+            .Select(m => (Self: double.Parse(m.Groups[1].Value), Previous: double.Parse(m.Groups[2].Value), Next: double.Parse(m.Groups[3].Value))).ToList();
+        Assert.Equal(4, layer2.Count);
         double uniformShare = Lesson.Number(@"would give " + Num + " to each key");
-        Assert.True(previous.Count(v => v > 5 * uniformShare) == 2, string.Join(", ", previous));
+        var leaning = layer2.Where(h => h.Previous > 5 * uniformShare).ToList();
+        Assert.Equal(2, leaning.Count);
+        Assert.All(leaning, h => Assert.True(h.Self < h.Previous && h.Next < h.Previous, $"{h}: 'a little less on themselves and on the next token'"));
     }
 
     [LessonFact]
